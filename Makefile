@@ -1,0 +1,58 @@
+# salesnb: the project's verbs. `make help` lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+QUARTER ?=
+JOBS ?= 2
+DATA ?= data/sample
+
+.PHONY: help setup report test test-fast lab lint format data bench contract clean
+
+help: ## Show this help
+	@echo "salesnb — make targets:"
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "salesnb needs Python 3.11+, found " + sys.version.split()[0]'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (salesnb)" >/dev/null
+	@touch $(STAMP)
+
+setup: $(STAMP) ## Create .venv and install salesnb with its test tools (automatic)
+
+report: $(STAMP) ## Render the report pack for the latest complete quarter of data/sample (QUARTER=2026Q3 JOBS=2 DATA=...)
+	$(VENV)/bin/salesnb report --data $(DATA) --jobs $(JOBS) $(if $(QUARTER),--quarter $(QUARTER),)
+
+test: $(STAMP) ## Run the whole test suite: unit tests, doctests, notebooks
+	$(PY) -m pytest tests salesnb
+	$(PY) -m pytest -p no:randomly --nbval-lax notebooks/
+
+test-fast: $(STAMP) ## Unit tests and doctests only (no notebook execution)
+	$(PY) -m pytest tests salesnb -m "not slow"
+
+lab: $(STAMP) ## Open JupyterLab on the notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+lint: $(STAMP) ## Check formatting and lint (ruff)
+	$(VENV)/bin/ruff format --check salesnb tests benchmarks && $(VENV)/bin/ruff check salesnb tests benchmarks
+
+format: $(STAMP) ## Format the code (ruff)
+	$(VENV)/bin/ruff format salesnb tests benchmarks && $(VENV)/bin/ruff check --fix salesnb tests benchmarks
+
+data: $(STAMP) ## Regenerate the bundled sample data in data/sample (seed 7)
+	$(PY) -m salesnb.synth --out data/sample --seed 7
+
+contract: $(STAMP) ## Regenerate docs/data-contract.md from salesnb/schema.py
+	$(PY) -m salesnb contract --write docs/data-contract.md
+
+bench: $(STAMP) ## Run the benchmarks (slow; prints timings and memory)
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+clean: ## Remove the virtualenv and rendered reports
+	rm -rf $(VENV) reports/*/

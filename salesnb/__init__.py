@@ -1,0 +1,16 @@
+"""salesnb: sales-performance KPIs, models and report packs from CRM/ERP data."""
+
+from salesnb.errors import DataSourceError, DataValidationError, MappingError, SalesnbError
+from salesnb.load import SalesData, load
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "load",
+    "SalesData",
+    "SalesnbError",
+    "DataSourceError",
+    "DataValidationError",
+    "MappingError",
+    "__version__",
+]
