@@ -295,7 +295,7 @@ def parse_numbers(values: pd.Series, *, decimal: str = ".") -> tuple[pd.Series, 
     if pd.api.types.is_numeric_dtype(values.dtype):
         out = values.astype("float64")
         return out, pd.Series(False, index=values.index)
-    text = values.astype("string")
+    text = values.astype(_string_dtype())
     missing = text.isna() | text.str.strip().isin(_MISSING_TEXT)
     if decimal == ",":
         text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
@@ -369,7 +369,7 @@ def parse_dates(
         if getattr(out.dt, "tz", None) is not None:
             out = out.dt.tz_convert("UTC").dt.tz_localize(None)
         return out.astype("datetime64[ns]"), pd.Series(False, index=values.index), None
-    text = values.astype("string").str.strip()
+    text = values.astype(_string_dtype()).str.strip()
     missing = text.isna() | text.isin(_MISSING_TEXT)
     present = text.where(~missing)
     if fmt is not None:
@@ -416,22 +416,35 @@ def parse_flags(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _clean_text(values: pd.Series, *, strip: bool) -> pd.Series:
+    sdt = _string_dtype()
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
         values.dtype
     ):
-        text = values.astype("string")
         # integral floats from spreadsheets/parquet: "123.0" -> "123"
-        text = text.str.replace(r"\.0$", "", regex=True)
+        text = values.astype("string").str.replace(r"\.0$", "", regex=True).astype(sdt)
+    elif values.dtype == sdt:
+        text = values
     else:
-        text = values.astype("string")
+        text = values.astype(sdt)
     if strip:
         text = text.str.strip()
-    return text.mask(text.isna() | (text == "")).astype(_string_dtype())
+    empty = text == ""
+    if empty.any():
+        text = text.mask(empty)
+    return text
 
 
 def _string_dtype():
-    """The text dtype for loaded tables: pandas' default string dtype."""
-    return pd.StringDtype(na_value=np.nan) if _pandas_major() >= 3 else object
+    """The text dtype of loaded tables.
+
+    pandas' future default string dtype (Arrow-backed, NaN for missing) — the
+    default ``str`` dtype of pandas 3, and available in pandas 2.3 — so text
+    columns behave the same on both and vectorised string work stays in Arrow.
+    """
+    try:
+        return pd.StringDtype("pyarrow", na_value=np.nan)
+    except (TypeError, ImportError):  # pandas < 2.3 or no pyarrow
+        return object
 
 
 def _pandas_major() -> int:
@@ -679,7 +692,7 @@ def _read_one(kind: str, src: Any, table: str, tmap: dict, engine_cache: dict) -
             )
         low = path.name.lower()
         if low.endswith((".parquet", ".pq")):
-            frame = pd.read_parquet(path)
+            frame = _read_parquet(path)
             frame.index = pd.RangeIndex(1, len(frame) + 1)
             return _Raw(frame, str(path), [])
         if low.endswith((".xlsx", ".xls")):
@@ -722,6 +735,19 @@ def _read_one(kind: str, src: Any, table: str, tmap: dict, engine_cache: dict) -
         frame.index = pd.RangeIndex(1, len(frame) + 1)
         return _Raw(frame, f"{_redact(src)} table {name}", [])
     raise AssertionError(kind)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """Read Parquet keeping text in Arrow (no Python string objects)."""
+    import pyarrow as pa_
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    sdt = _string_dtype()
+    if sdt is object:
+        return table.to_pandas()
+    mapping = {pa_.string(): sdt, pa_.large_string(): sdt, pa_.string_view(): sdt}
+    return table.to_pandas(types_mapper=mapping.get, self_destruct=True, split_blocks=True)
 
 
 def _redact(url: str) -> str:
@@ -828,19 +854,24 @@ def _prepare(table: str, raw: _Raw, tmap: dict, problems: _Collector,
                 + (f"; did you mean {hint[0]!r}?" if hint else "")
             )
         renames[src] = target
-    mapped = frame[list(renames)].rename(columns=renames) if renames else frame.iloc[:, :0]
+    # build the mapped table column by column (no copies of the data)
+    cols: dict[str, pd.Series] = {}
+    if renames:
+        for src, target in renames.items():
+            cols[target] = frame[src]
+    else:
+        for c in frame.columns:
+            if c in contract:
+                cols[c] = frame[c]
     keep_extra = tmap.get("keep_extra", "as_is")
-    extras = [c for c in frame.columns if c not in renames and (renames or c not in contract)]
-    if not renames:
-        mapped = frame[[c for c in frame.columns if c in contract]]
     if keep_extra:
-        ext = frame[extras]
-        if keep_extra == "snake_case":
-            ext = ext.rename(columns={c: _snake(c) for c in extras})
-            ext = ext.loc[:, ~ext.columns.isin(mapped.columns)]
-        else:
-            ext = ext.loc[:, ~ext.columns.isin(mapped.columns)]
-        mapped = pd.concat([mapped, ext], axis=1)
+        for c in frame.columns:
+            if c in renames or (not renames and c in contract):
+                continue
+            name = _snake(c) if keep_extra == "snake_case" else c
+            if name not in cols:
+                cols[name] = frame[c]
+    mapped = pd.DataFrame(cols, index=frame.index, copy=False) if cols else frame.iloc[:, :0]
     # value maps
     for col, vmap in (tmap.get("values") or {}).items():
         if col not in mapped.columns:
@@ -900,7 +931,7 @@ def _prepare(table: str, raw: _Raw, tmap: dict, problems: _Collector,
                 else:
                     rule = "expected a date (ISO 8601, e.g. 2025-07-31 or 2025-07-31 14:05:00)"
                 problems.add(table, origin, s.index[bad], col, s[bad], rule)
-            if kind == "date":
+            if kind == "date" and (values.dt.floor("D") != values).any():
                 values = values.dt.normalize()
             parsed[col] = values
         elif kind in ("number", "integer"):
@@ -919,13 +950,15 @@ def _prepare(table: str, raw: _Raw, tmap: dict, problems: _Collector,
             parsed[col] = values
         else:
             parsed[col] = _clean_text(s, strip=kind in ("id", "category"))
-    out = pd.DataFrame(parsed, index=mapped.index)
+    out = pd.DataFrame(parsed, index=mapped.index, copy=False)
     if table == "leads" and "converted" not in out.columns and "converted_at" in out.columns:
         out["converted"] = out["converted_at"].notna()
     # order contract columns first
     order = [c for c in contract if c in out.columns] + [c for c in out.columns
                                                           if c not in contract]
-    return out[order], raw_frame
+    if order != list(out.columns):
+        out = out[order]
+    return out, raw_frame
 
 
 def _infer_extra(values: pd.Series) -> pd.Series:
@@ -1053,7 +1086,7 @@ def _rule_text(table: str, column: str | None, check: str) -> str:
 def _table_rules(spec: TableSpec, frame: pd.DataFrame, origin: str, problems: _Collector):
     # primary key
     pk = [c for c in spec.primary_key if c in frame.columns]
-    if pk and len(frame):
+    if pk and len(frame) and not _surely_unique(frame, pk):
         key = frame[pk]
         dup = key.duplicated(keep="first") & key.notna().all(axis=1)
         if dup.any():
@@ -1074,6 +1107,19 @@ def _table_rules(spec: TableSpec, frame: pd.DataFrame, origin: str, problems: _C
                         zip(frame.loc[wrong, b], frame.loc[wrong, a], strict=True)]
                 problems.add(spec.name, origin, frame.index[wrong], b, vals,
                              f"{b} is before {a}")
+
+
+def _surely_unique(frame: pd.DataFrame, pk: list[str]) -> bool:
+    """Fast path for the usual case: a single Arrow-backed key column without repeats."""
+    if len(pk) != 1:
+        return False
+    s = frame[pk[0]]
+    arr = getattr(s.array, "_pa_array", None)
+    if arr is None:
+        return False
+    import pyarrow.compute as pc
+
+    return pc.count_distinct(arr, mode="all").as_py() == len(s)
 
 
 def _check_as_of(table: str, frame: pd.DataFrame, origin: str, as_of: pd.Timestamp,
@@ -1249,7 +1295,9 @@ def load(
         frame = parsed[table]
         bad = problems.bad_rows.get(table, {})
         mask = frame.index.isin(list(bad))
-        loaded[table] = frame.loc[~mask].reset_index(drop=True)
+        good_rows = frame.loc[~mask] if mask.any() else frame
+        good_rows.index = pd.RangeIndex(len(good_rows))  # our own frame: no copy needed
+        loaded[table] = good_rows
         parts = list(extra)
         if mask.any():
             rej = raws[table].loc[frame.index[mask]].copy()

@@ -1,0 +1,109 @@
+"""Benchmark: salesnb.load (with validation) on a large orders table.
+
+Generates an orders table (default 10M rows) with ``salesnb.synth.large_orders``,
+writes it as Parquet and CSV, and times ``salesnb.load`` on each next to the
+floor measured in the same run: ``pyarrow.parquet.read_table`` and
+``pyarrow.csv.read_csv`` on the same file. Each step runs in a fresh
+subprocess so that its peak memory (``ru_maxrss``) is its own.
+
+Goal (issue 2): Parquet load+validate within 2x of the Arrow read, peak memory
+within 2x of the Arrow table size.
+
+Usage::
+
+    python benchmarks/bench_load.py [--rows 10000000] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+STEP = r"""
+import json, resource, sys, time
+kind, path = sys.argv[1], sys.argv[2]
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if kind.startswith("salesnb"):
+    import salesnb  # import cost outside the timing
+t = time.perf_counter()
+extra = {}
+if kind == "arrow-parquet":
+    import pyarrow.parquet as pq
+    table = pq.read_table(path + "/orders.parquet")
+    extra["arrow_mb"] = table.nbytes / 2**20
+elif kind == "arrow-csv":
+    import pyarrow.csv as pc
+    table = pc.read_csv(path + "/orders.csv")
+    extra["arrow_mb"] = table.nbytes / 2**20
+elif kind == "salesnb-parquet":
+    data = salesnb.load(path + "/pq", tables=["orders"], as_of="2024-12-31")
+    extra["rows"] = len(data.orders)
+    extra["rejected"] = len(data.rejected.get("orders", ()))
+elif kind == "salesnb-csv":
+    data = salesnb.load(path + "/csv", tables=["orders"], as_of="2024-12-31")
+    extra["rows"] = len(data.orders)
+    extra["rejected"] = len(data.rejected.get("orders", ()))
+elapsed = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": elapsed, "peak_mb": peak / 1024, "base_mb": base / 1024, **extra}))
+"""
+
+
+def run_step(kind: str, folder: Path) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", STEP, kind, str(folder)], capture_output=True, text=True
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"step {kind} failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--keep", type=Path, default=None, help="reuse/keep files in this folder")
+    args = ap.parse_args(argv)
+
+    from salesnb.synth import large_orders
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.keep or Path(tmp)
+        (folder / "pq").mkdir(parents=True, exist_ok=True)
+        (folder / "csv").mkdir(parents=True, exist_ok=True)
+        if not (folder / "orders.parquet").exists():
+            t = time.perf_counter()
+            orders = large_orders(args.rows, seed=1)
+            print(f"generated {len(orders):,} orders in {time.perf_counter() - t:.1f} s")
+            orders.to_parquet(folder / "orders.parquet", index=False)
+            orders.to_csv(folder / "orders.csv", index=False, date_format="%Y-%m-%d")
+            del orders
+        for sub, name in (("pq", "orders.parquet"), ("csv", "orders.csv")):
+            link = folder / sub / name
+            if not link.exists():
+                link.symlink_to(folder / name)
+        sizes = {n: (folder / n).stat().st_size / 2**20 for n in ("orders.parquet", "orders.csv")}
+        print(f"files: parquet {sizes['orders.parquet']:.0f} MB, csv {sizes['orders.csv']:.0f} MB")
+        res = {k: run_step(k, folder) for k in
+               ("arrow-parquet", "salesnb-parquet", "arrow-csv", "salesnb-csv")}
+
+    arrow_mb = res["arrow-parquet"]["arrow_mb"]
+    print(f"\nrows: {args.rows:,}; Arrow table size {arrow_mb:.0f} MB")
+    print(f"{'step':<18}{'seconds':>9}{'peak MB':>10}{'x floor time':>14}{'x arrow size':>14}")
+    for fmt in ("parquet", "csv"):
+        floor = res[f"arrow-{fmt}"]
+        for kind in (f"arrow-{fmt}", f"salesnb-{fmt}"):
+            r = res[kind]
+            print(f"{kind:<18}{r['seconds']:>9.2f}{r['peak_mb']:>10.0f}"
+                  f"{r['seconds'] / floor['seconds']:>14.2f}{r['peak_mb'] / arrow_mb:>14.2f}")
+    for fmt in ("parquet", "csv"):
+        r = res[f"salesnb-{fmt}"]
+        print(f"salesnb-{fmt}: loaded {r['rows']:,} rows, rejected {r['rejected']:,}")
+
+
+if __name__ == "__main__":
+    main()
