@@ -1,0 +1,1 @@
+"""Models: conversion scoring, customer lifetime value, revenue forecasting."""
