@@ -656,6 +656,10 @@ def _read_text(path: Path, *, encoding: str | None, delimiter: str | None,
             quoting=csv.QUOTE_MINIMAL,
         )
 
+    fast = _read_text_arrow(path, first, encoding=encoding, delimiter=delimiter,
+                            skip_rows=skip_rows)
+    if fast is not None:
+        return _Raw(fast, str(path), notes)
     try:
         frame = _read(encoding)
     except UnicodeDecodeError:
@@ -677,6 +681,56 @@ def _read_text(path: Path, *, encoding: str | None, delimiter: str | None,
         notes.append(f"{path.name}: {int(empty_rows.sum())} blank line(s) skipped")
         frame = frame.loc[~empty_rows]
     return _Raw(frame, str(path), notes)
+
+
+def _read_text_arrow(path: Path, header_line: str, *, encoding: str, delimiter: str,
+                     skip_rows: int) -> pd.DataFrame | None:
+    """Fast path: read delimited text with Arrow's multithreaded reader.
+
+    Used only when row numbers stay exact: a header with unique, non-empty
+    names, and exactly one line per row (no blank lines, no line breaks inside
+    quoted values — checked by counting lines). Otherwise None, and the caller
+    uses pandas' reader, which keeps blank lines visible.
+    """
+    import pyarrow as pa_
+    import pyarrow.csv as pacsv
+
+    names = next(csv.reader([header_line], delimiter=delimiter), [])
+    if not names or any(not n.strip() for n in names) or len(set(names)) != len(names):
+        return None
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    n_lines, last = 0, b"\n"
+    with opener(path, "rb") as fh:
+        while chunk := fh.read(1 << 24):
+            n_lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    if last != b"\n":
+        n_lines += 1
+    enc = {"utf-8-sig": "utf8", "utf-8": "utf8"}.get(encoding, encoding)
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding=enc, skip_rows=skip_rows,
+                                           block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa_.string() for n in names},
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except (pa_.ArrowInvalid, UnicodeDecodeError, ValueError):
+        return None
+    if table.num_rows != n_lines - 1 - skip_rows or table.column_names != names:
+        return None
+    sdt = _string_dtype()
+    if sdt is object:
+        frame = table.to_pandas()
+    else:
+        frame = table.to_pandas(types_mapper={pa_.string(): sdt}.get, self_destruct=True)
+    frame.index = pd.RangeIndex(2 + skip_rows, 2 + skip_rows + len(frame))
+    return frame
 
 
 def _read_one(kind: str, src: Any, table: str, tmap: dict, engine_cache: dict) -> _Raw | None:

@@ -401,3 +401,18 @@ def test_x_education_through_mapping():
     assert len(leads) == 9240 and int(leads["converted"].sum()) == 3561
     assert "unnamed_37" not in leads.columns and "lead_number" in leads.columns
     assert pd.api.types.is_float_dtype(leads["totalvisits"])
+
+
+def test_row_numbers_stay_exact_with_blank_lines_and_quoted_line_breaks(tmp_path):
+    write(
+        tmp_path,
+        "orders.csv",
+        'order_id,customer_id,order_date,amount,note\n'
+        'O1,C1,2025-01-05,1,"two\nlines"\n'
+        "\n"
+        "O2,C1,2025-01-06,x,\n",
+    )
+    data = salesnb.load(tmp_path)
+    assert data.rejected["orders"]["source_row"].tolist() == [4]  # header = row 1
+    assert data.orders["note"].tolist() == ["two\nlines"]
+    assert any("1 blank line(s) skipped" in n for n in data.notes)
