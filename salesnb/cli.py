@@ -1,0 +1,194 @@
+"""The ``salesnb`` command: ``report``, ``contract`` and ``summary``.
+
+Exit codes: 0 success; 1 the report pack was written but a notebook failed;
+2 bad usage or unreadable input (the message says what was expected, no
+traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+log = logging.getLogger(__name__)
+
+
+class _UsageError(Exception):
+    """A problem with the command line or the input, reported with exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``salesnb`` command."""
+    from salesnb.report import DEFAULT_DATA, NOTEBOOKS_DIR
+
+    parser = argparse.ArgumentParser(
+        prog="salesnb",
+        description="Sales KPIs, models and the quarterly report pack.",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    rep = sub.add_parser(
+        "report",
+        help="build the quarterly report pack",
+        description="Execute the report notebooks and write "
+        "<out>/<quarter>/ with HTML pages, index, "
+        "leaderboard and KPI workbook.",
+    )
+    rep.add_argument(
+        "--quarter",
+        help="quarter label such as 2025Q3 (default: latest complete quarter in the data)",
+    )
+    rep.add_argument(
+        "--data",
+        default=str(DEFAULT_DATA),
+        help="data folder, Excel workbook, SQLite file or database URL "
+        "(default: the bundled sample)",
+    )
+    rep.add_argument("--mapping", help="mapping file (TOML/YAML) for a foreign export")
+    rep.add_argument("--out", default="reports", help="output folder (default: reports)")
+    rep.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help="run only these notebooks (e.g. 00_executive_summary or executive_summary)",
+    )
+    rep.add_argument(
+        "--jobs", type=int, default=1, help="notebooks executed in parallel (default: 1)"
+    )
+    rep.add_argument("--as-of", dest="as_of", help="the data's 'now' (YYYY-MM-DD)")
+    rep.add_argument("--region", help="restrict the pack to one region")
+    rep.add_argument(
+        "--notebooks",
+        default=str(NOTEBOOKS_DIR),
+        help="folder of the report notebooks (default: notebooks/)",
+    )
+    rep.add_argument(
+        "--timeout", type=float, default=None, help="per-cell timeout in seconds (default: none)"
+    )
+    rep.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    con = sub.add_parser("contract", help="print the data contract (Markdown)")
+    con.add_argument(
+        "--write", metavar="FILE", help="write it to FILE instead (e.g. docs/data-contract.md)"
+    )
+
+    summ = sub.add_parser("summary", help="print the load summary of a data source")
+    summ.add_argument("--data", required=True, help="data folder, workbook or URL")
+    summ.add_argument("--mapping", help="mapping file for a foreign export")
+    summ.add_argument("--as-of", dest="as_of", help="the data's 'now' (YYYY-MM-DD)")
+    return parser
+
+
+def _cmd_report(args) -> int:
+    from salesnb.report import run_report
+
+    if args.data and "://" not in args.data and not Path(args.data).exists():
+        raise _UsageError(
+            f"--data {args.data!r} does not exist (expected a folder with one "
+            f"file per table, an Excel workbook, an SQLite file or a URL)"
+        )
+    result = run_report(
+        quarter=args.quarter,
+        data=args.data,
+        mapping=args.mapping,
+        out=args.out,
+        only=args.only,
+        jobs=args.jobs,
+        as_of=args.as_of,
+        region=args.region,
+        notebooks=args.notebooks,
+        timeout=args.timeout,
+        progress=not args.no_progress,
+    )
+    for nb in result.notebooks:
+        line = f"{nb.status:>6}  {nb.name}  ({nb.seconds:.1f} s)"
+        if nb.error:
+            where = nb.error.get("cell_index")
+            line += f": {nb.error.get('ename')} in cell {where}: {nb.error.get('evalue')}"
+        print(line, file=sys.stderr)
+    if not result.ok:
+        print(
+            f"salesnb report: {len(result.failed)} notebook(s) failed: {', '.join(result.failed)}",
+            file=sys.stderr,
+        )
+    print(result.index)
+    return 0 if result.ok else 1
+
+
+def _cmd_contract(args) -> int:
+    from salesnb.report import write_text_atomic
+    from salesnb.schema import contract_markdown
+
+    text = contract_markdown()
+    if not text.endswith("\n"):
+        text += "\n"
+    if args.write:
+        target = Path(args.write)
+        if not target.parent.exists():
+            raise _UsageError(f"--write: folder {str(target.parent)!r} does not exist")
+        write_text_atomic(target, text)
+        print(target)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _cmd_summary(args) -> int:
+    import pandas as pd
+
+    import salesnb
+
+    if "://" not in args.data and not Path(args.data).exists():
+        raise _UsageError(f"--data {args.data!r} does not exist")
+    data = salesnb.load(args.data, mapping=args.mapping, as_of=args.as_of)
+    summary = data.summary()
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(f"source: {args.data}\nas_of: {data.as_of.date()}\n")
+        print(summary.to_string(index=False))
+    for note in data.notes:
+        print(f"note: {note}")
+    rejected = sum(len(v) for v in data.rejected.values())
+    if rejected:
+        print(f"\n{rejected:,} row(s) rejected; first problems:")
+        problems = data.problems.head(10)
+        for rec in problems.to_dict("records"):
+            from salesnb.errors import format_problem
+
+            print("  - " + format_problem(rec))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``salesnb`` command; returns the exit code."""
+    from salesnb.errors import SalesnbError
+    from salesnb.report import ReportError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # papermill/nbconvert are chatty at INFO; keep them quiet unless -vv
+    if args.verbose < 2:
+        for name in ("papermill", "traitlets", "nbconvert"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+    commands = {"report": _cmd_report, "contract": _cmd_contract, "summary": _cmd_summary}
+    try:
+        return commands[args.command](args)
+    except (_UsageError, ReportError, SalesnbError, FileNotFoundError, ValueError) as exc:
+        print(f"salesnb {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("salesnb: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

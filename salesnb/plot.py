@@ -1,0 +1,664 @@
+"""Charts for the report pack, in one house theme.
+
+Every chart function has the shape ``chart(data, *, ax=None, ...) -> Axes``:
+it takes a tidy frame (as returned by the KPI and model functions), draws on
+``ax`` (a new figure when ``None``) and returns the axes. Each chart has a
+title, and axes are labelled with their unit (money axes carry the currency
+symbol and thousands separators, rates are shown in percent) so that a
+printed page reads on its own.
+
+The theme is applied explicitly with :func:`set_theme`, never at import.
+:func:`show` displays a figure in a notebook as an embedded PNG whose
+alternative text is the chart title (the HTML report uses it as ``alt``).
+
+>>> import pandas as pd
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> frame = pd.DataFrame({"region": ["North", "South"], "revenue": [1200.0, 3400.0]})
+>>> ax = bar_chart(frame, x="region", y="revenue", title="Revenue by region",
+...                money=True, currency="$")
+>>> ax.get_title(loc="left"), ax.get_ylabel()
+('Revenue by region', 'Revenue ($)')
+>>> close(ax)
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+__all__ = [
+    "PALETTE",
+    "set_theme",
+    "money_formatter",
+    "bar_chart",
+    "line_chart",
+    "actual_vs_target_chart",
+    "forecast_chart",
+    "funnel_chart",
+    "lift_chart",
+    "heatmap_chart",
+    "scatter_chart",
+    "leaderboard_chart",
+    "figure_png",
+    "show",
+    "close",
+]
+
+log = logging.getLogger(__name__)
+
+#: House colours: colour-blind safe (seaborn "colorblind"), first colour = "us".
+PALETTE: tuple[str, ...] = tuple(sns.color_palette("colorblind", 10).as_hex())
+_FIGSIZE = (9.0, 4.8)
+_DPI = 100
+
+
+def set_theme(*, font_scale: float = 1.1) -> None:
+    """Apply the house theme (seaborn whitegrid, colour-blind palette, print sizes).
+
+    Call it once at the top of a notebook; importing :mod:`salesnb.plot` changes
+    nothing.
+
+    >>> set_theme()
+    >>> import matplotlib
+    >>> matplotlib.rcParams["axes.titleweight"]
+    'bold'
+    """
+    sns.set_theme(
+        context="notebook",
+        style="whitegrid",
+        palette=list(PALETTE),
+        font_scale=font_scale,
+        rc={
+            "figure.figsize": _FIGSIZE,
+            "figure.dpi": _DPI,
+            "savefig.dpi": _DPI,
+            "savefig.bbox": "tight",
+            "axes.titleweight": "bold",
+            "axes.titlesize": "large",
+            "axes.titlelocation": "left",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "legend.frameon": False,
+            "figure.autolayout": False,
+        },
+    )
+
+
+# -- formatting ---------------------------------------------------------------------------
+def _compact(value: float, currency: str = "") -> str:
+    sign = "-" if value < 0 else ""
+    v = abs(value)
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if v >= limit:
+            text = f"{v / limit:,.1f}".rstrip("0").rstrip(".")
+            return f"{sign}{currency}{text}{suffix}"
+    return f"{sign}{currency}{v:,.0f}"
+
+
+def money_formatter(currency: str = "$") -> FuncFormatter:
+    """Tick formatter for money: ``$1,200`` below a thousand is ``$1.2k``, then ``M``, ``B``.
+
+    >>> f = money_formatter("$")
+    >>> f(1234567, 0), f(950, 0), f(-2500, 0)
+    ('$1.2M', '$950', '-$2.5k')
+    """
+    return FuncFormatter(lambda v, _pos: _compact(v, currency))
+
+
+def _count_formatter() -> FuncFormatter:
+    return FuncFormatter(lambda v, _pos: _compact(v))
+
+
+def _label(
+    text: str | None, *, money: bool = False, percent: bool = False, currency: str = "$"
+) -> str:
+    text = (text or "").replace("_", " ")
+    text = text[:1].upper() + text[1:]
+    if money and currency:
+        return f"{text} ({currency})"
+    if percent:
+        return f"{text} (%)"
+    return text
+
+
+def _new_ax(ax: Axes | None, figsize=None) -> Axes:
+    if ax is not None:
+        return ax
+    _fig, new = plt.subplots(figsize=figsize or _FIGSIZE)
+    return new
+
+
+def _check(data: pd.DataFrame, cols: Sequence[str | None], chart: str) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"{chart} expects a pandas DataFrame, got {type(data).__name__}")
+    missing = [c for c in cols if c is not None and c not in data.columns]
+    if missing:
+        raise KeyError(f"{chart}: missing column(s) {missing}; the frame has {list(data.columns)}")
+
+
+def _value_axis(ax: Axes, *, axis: str, money: bool, percent: bool, currency: str) -> None:
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    if money:
+        target.set_major_formatter(money_formatter(currency))
+    elif percent:
+        target.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    else:
+        target.set_major_formatter(_count_formatter())
+
+
+def _finish(ax: Axes, *, title: str, xlabel: str | None, ylabel: str | None) -> Axes:
+    ax.set_title(title, loc="left")
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    legend = ax.get_legend()
+    if legend is not None and legend.get_title() is not None:
+        legend.get_title().set_text(legend.get_title().get_text().replace("_", " "))
+    return ax
+
+
+def _empty(ax: Axes, title: str) -> Axes:
+    ax.set_title(title, loc="left")
+    ax.text(
+        0.5,
+        0.5,
+        "no data for this selection",
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+        color="0.4",
+    )
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
+
+
+# -- charts -------------------------------------------------------------------------------
+def bar_chart(
+    data: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    hue: str | None = None,
+    ax: Axes | None = None,
+    title: str,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    money: bool = False,
+    percent: bool = False,
+    currency: str = "$",
+    horizontal: bool = False,
+    order: Sequence | None = None,
+    annotate: bool = False,
+) -> Axes:
+    """Bar chart of ``y`` per ``x`` (optionally split by ``hue``).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per bar (per ``x`` and ``hue``).
+    x, y : str
+        Category column and value column. With ``horizontal=True`` the
+        categories run down the y axis.
+    money, percent : bool
+        Format the value axis as money (``currency``) or percent (values are
+        fractions, 0.25 = 25 %).
+    annotate : bool
+        Write each bar's value at its end.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    _check(data, [x, y, hue], "bar_chart")
+    ax = _new_ax(ax)
+    if data.empty:
+        return _empty(ax, title)
+    frame = data.copy()
+    frame[x] = frame[x].astype(str)
+    if order is not None:
+        order = [str(o) for o in order]
+    kwargs = dict(data=frame, hue=hue, ax=ax, order=order, errorbar=None)
+    if hue is None:
+        kwargs.update(color=PALETTE[0])
+    if horizontal:
+        sns.barplot(x=y, y=x, orient="h", **kwargs)
+    else:
+        sns.barplot(x=x, y=y, **kwargs)
+    value_axis = "x" if horizontal else "y"
+    _value_axis(ax, axis=value_axis, money=money, percent=percent, currency=currency)
+    if annotate:
+        fmt = (
+            (lambda v: _compact(v, currency))
+            if money
+            else ((lambda v: f"{v:.0%}") if percent else (lambda v: _compact(v)))
+        )
+        for container in ax.containers:
+            ax.bar_label(
+                container,
+                labels=[fmt(v) for v in container.datavalues],
+                padding=3,
+                fontsize="small",
+            )
+    vlabel = (
+        ylabel if ylabel is not None else _label(y, money=money, percent=percent, currency=currency)
+    )
+    clabel = xlabel if xlabel is not None else _label(x)
+    if horizontal:
+        ax.set_xlabel(vlabel)
+        ax.set_ylabel(clabel)
+    else:
+        ax.set_xlabel(clabel)
+        ax.set_ylabel(vlabel)
+        if frame[x].nunique() > 6:
+            ax.tick_params(axis="x", labelrotation=45)
+            for lab in ax.get_xticklabels():
+                lab.set_horizontalalignment("right")
+    return _finish(ax, title=title, xlabel=None, ylabel=None)
+
+
+def line_chart(
+    data: pd.DataFrame,
+    *,
+    x: str,
+    y: str | Sequence[str],
+    hue: str | None = None,
+    ax: Axes | None = None,
+    title: str,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    money: bool = False,
+    percent: bool = False,
+    currency: str = "$",
+    markers: bool = True,
+) -> Axes:
+    """Line chart of ``y`` over ``x`` (periods or dates), one line per ``hue``.
+
+    Period labels (``"2025Q3"``) sort chronologically as text, so ``x`` may be
+    a label column. ``y`` may be a list of columns: one line per column.
+    """
+    if not isinstance(y, str):  # several measures: one line each
+        ys = list(y)
+        _check(data, [x, *ys], "line_chart")
+        data = data.melt(id_vars=[x], value_vars=ys, var_name="measure", value_name="value")
+        data["measure"] = data["measure"].str.replace("_", " ")
+        y, hue = "value", "measure"
+        if ylabel is None:
+            ylabel = _label("value", money=money, percent=percent, currency=currency)
+    _check(data, [x, y, hue], "line_chart")
+    ax = _new_ax(ax)
+    if data.empty:
+        return _empty(ax, title)
+    frame = data.sort_values(x)
+    if not pd.api.types.is_datetime64_any_dtype(frame[x]) and not pd.api.types.is_numeric_dtype(
+        frame[x]
+    ):
+        frame = frame.assign(**{x: frame[x].astype(str)})
+    sns.lineplot(
+        data=frame,
+        x=x,
+        y=y,
+        hue=hue,
+        ax=ax,
+        marker="o" if markers else None,
+        errorbar=None,
+        sort=False,
+        **({} if hue else {"color": PALETTE[0]}),
+    )
+    _value_axis(ax, axis="y", money=money, percent=percent, currency=currency)
+    if frame[x].nunique() > 6 and not pd.api.types.is_numeric_dtype(frame[x]):
+        ax.tick_params(axis="x", labelrotation=45)
+    ax.set_xlabel(xlabel if xlabel is not None else _label(x))
+    ax.set_ylabel(
+        ylabel if ylabel is not None else _label(y, money=money, percent=percent, currency=currency)
+    )
+    if hue is not None:
+        ax.legend(title=hue.replace("_", " "), loc="best", fontsize="small")
+    return _finish(ax, title=title, xlabel=None, ylabel=None)
+
+
+def actual_vs_target_chart(
+    data: pd.DataFrame,
+    *,
+    x: str = "period",
+    actual: str = "actual",
+    target: str = "target",
+    ax: Axes | None = None,
+    title: str = "Revenue: actual vs target",
+    xlabel: str | None = None,
+    currency: str = "$",
+) -> Axes:
+    """Bars of the actual value with the target drawn as a black tick per category."""
+    _check(data, [x, actual, target], "actual_vs_target_chart")
+    ax = _new_ax(ax)
+    if data.empty:
+        return _empty(ax, title)
+    frame = data.reset_index(drop=True)
+    labels = frame[x].astype(str).tolist()
+    pos = np.arange(len(frame))
+    ax.bar(pos, frame[actual].astype(float), color=PALETTE[0], label="actual", width=0.6)
+    ax.hlines(
+        frame[target].astype(float),
+        pos - 0.38,
+        pos + 0.38,
+        colors="black",
+        linewidth=2.5,
+        label="target",
+    )
+    ax.set_xticks(pos, labels)
+    if len(labels) > 6:
+        ax.tick_params(axis="x", labelrotation=45)
+    _value_axis(ax, axis="y", money=True, percent=False, currency=currency)
+    ax.set_xlabel(xlabel if xlabel is not None else _label(x))
+    ax.set_ylabel(_label("revenue", money=True, currency=currency))
+    ax.legend(loc="best")
+    return _finish(ax, title=title, xlabel=None, ylabel=None)
+
+
+def forecast_chart(
+    data: pd.DataFrame,
+    *,
+    x: str = "period",
+    actual: str = "actual",
+    forecast: str = "forecast",
+    lower: str | None = "lower",
+    upper: str | None = "upper",
+    ax: Axes | None = None,
+    title: str = "Revenue: history and forecast",
+    currency: str = "$",
+    interval_label: str = "prediction interval",
+) -> Axes:
+    """History as a solid line, forecast dashed with a shaded interval.
+
+    ``data`` holds one row per period; ``actual`` is empty for future periods
+    and ``forecast``/``lower``/``upper`` are empty where there is no forecast.
+    """
+    cols = [x, actual, forecast] + [c for c in (lower, upper) if c is not None]
+    _check(data, cols, "forecast_chart")
+    ax = _new_ax(ax)
+    if data.empty:
+        return _empty(ax, title)
+    frame = data.sort_values(x).reset_index(drop=True)
+    labels = frame[x].astype(str).tolist()
+    pos = np.arange(len(frame))
+    act = frame[actual].astype(float)
+    fc = frame[forecast].astype(float)
+    ax.plot(pos, act, marker="o", color=PALETTE[0], label="actual")
+    ax.plot(pos, fc, marker="o", linestyle="--", color=PALETTE[1], label="forecast")
+    if lower is not None and upper is not None:
+        lo, hi = frame[lower].astype(float), frame[upper].astype(float)
+        mask = lo.notna() & hi.notna()
+        if mask.any():
+            ax.fill_between(
+                pos[mask.to_numpy()],
+                lo[mask],
+                hi[mask],
+                color=PALETTE[1],
+                alpha=0.2,
+                label=interval_label,
+            )
+    step = max(1, len(labels) // 12)
+    ax.set_xticks(pos[::step], labels[::step])
+    if len(labels) > 6:
+        ax.tick_params(axis="x", labelrotation=45)
+    _value_axis(ax, axis="y", money=True, percent=False, currency=currency)
+    ax.set_xlabel(_label(x))
+    ax.set_ylabel(_label("revenue", money=True, currency=currency))
+    ax.legend(loc="best")
+    return _finish(ax, title=title, xlabel=None, ylabel=None)
+
+
+def funnel_chart(
+    data: pd.DataFrame,
+    *,
+    stage: str = "stage",
+    count: str = "count",
+    ax: Axes | None = None,
+    title: str = "Stage funnel",
+    xlabel: str = "Deals (count)",
+) -> Axes:
+    """Horizontal funnel: one bar per stage in the frame's order, with the share of the first.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> f = pd.DataFrame({"stage": ["qualification", "proposal"], "count": [100, 40]})
+    >>> ax = funnel_chart(f)
+    >>> [t.get_text() for t in ax.texts]
+    ['100 (100%)', '40 (40%)']
+    >>> close(ax)
+    """
+    _check(data, [stage, count], "funnel_chart")
+    ax = _new_ax(ax)
+    if data.empty:
+        return _empty(ax, title)
+    frame = data.reset_index(drop=True)
+    values = frame[count].astype(float).to_numpy()
+    pos = np.arange(len(frame))
+    colors = [PALETTE[0]] * len(frame)
+    ax.barh(pos, values, color=colors, height=0.65)
+    ax.set_yticks(pos, frame[stage].astype(str).tolist())
+    ax.invert_yaxis()
+    first = values[0] if len(values) and values[0] else np.nan
+    for p, v in zip(pos, values, strict=True):
+        share = v / first if first == first else np.nan
+        text = f"{v:,.0f}" + (f" ({share:.0%})" if share == share else "")
+        ax.annotate(
+            text,
+            (v, p),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            ha="left",
+            fontsize="small",
+        )
+    ax.set_xlim(0, max(values.max() * 1.25, 1))
+    ax.xaxis.set_major_formatter(_count_formatter())
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Stage")
+    return _finish(ax, title=title, xlabel=None, ylabel=None)
+
+
+def lift_chart(
+    data: pd.DataFrame,
+    *,
+    x: str = "share_contacted",
+    y: str = "share_converted",
+    hue: str = "model",
+    ax: Axes | None = None,
+    title: str = "Cumulative gains: leads converted vs leads contacted",
+) -> Axes:
+    """Cumulative gains curve per model, with the random-order diagonal.
+
+    ``data`` has one row per model and cut-off: the share of leads contacted
+    (best-scored first) and the share of all conversions they hold.
+    """
+    _check(data, [x, y, hue], "lift_chart")
+    ax = _new_ax(ax)
+    if data.empty:
+        return _empty(ax, title)
+    sns.lineplot(data=data, x=x, y=y, hue=hue, ax=ax, errorbar=None)
+    ax.plot([0, 1], [0, 1], linestyle=":", color="0.4", label="random order")
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("Leads contacted, best scores first (%)")
+    ax.set_ylabel("Conversions captured (%)")
+    ax.legend(loc="lower right")
+    return _finish(ax, title=title, xlabel=None, ylabel=None)
+
+
+def heatmap_chart(
+    data: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    percent: bool = True,
+    cmap: str = "Blues",
+) -> Axes:
+    """Annotated heatmap of a wide frame (rows × columns), e.g. cohort retention.
+
+    With ``percent=True`` values are fractions shown as whole percents.
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"heatmap_chart expects a pandas DataFrame, got {type(data).__name__}")
+    ax = _new_ax(ax, figsize=(9.0, max(3.0, 0.4 * len(data) + 1.5)))
+    if data.empty:
+        return _empty(ax, title)
+    values = data.astype(float)
+    sns.heatmap(
+        values,
+        ax=ax,
+        cmap=cmap,
+        annot=len(values.columns) <= 16,
+        fmt=".0%" if percent else ",.0f",
+        cbar=False,
+        linewidths=0.5,
+        vmin=0,
+        vmax=1 if percent else None,
+        annot_kws={"fontsize": "x-small"},
+    )
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.tick_params(axis="y", labelrotation=0)
+    return _finish(ax, title=title, xlabel=None, ylabel=None)
+
+
+def scatter_chart(
+    data: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    hue: str | None = None,
+    ax: Axes | None = None,
+    title: str,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    money: bool = True,
+    currency: str = "$",
+    diagonal: bool = True,
+) -> Axes:
+    """Scatter of ``y`` against ``x`` (e.g. predicted vs actual value), with y = x."""
+    _check(data, [x, y, hue], "scatter_chart")
+    ax = _new_ax(ax)
+    if data.empty:
+        return _empty(ax, title)
+    sns.scatterplot(
+        data=data,
+        x=x,
+        y=y,
+        hue=hue,
+        ax=ax,
+        alpha=0.6,
+        s=25,
+        **({} if hue else {"color": PALETTE[0]}),
+    )
+    if diagonal:
+        hi = float(np.nanmax([data[x].max(), data[y].max()]))
+        ax.plot([0, hi], [0, hi], linestyle=":", color="0.4", label="perfect prediction")
+        ax.legend(loc="upper left")
+    for axis in ("x", "y"):
+        _value_axis(ax, axis=axis, money=money, percent=False, currency=currency)
+    ax.set_xlabel(xlabel if xlabel is not None else _label(x, money=money, currency=currency))
+    ax.set_ylabel(ylabel if ylabel is not None else _label(y, money=money, currency=currency))
+    return _finish(ax, title=title, xlabel=None, ylabel=None)
+
+
+def leaderboard_chart(
+    data: pd.DataFrame,
+    *,
+    name: str = "name",
+    value: str = "revenue",
+    ax: Axes | None = None,
+    title: str = "Leaderboard",
+    top: int = 10,
+    money: bool = True,
+    percent: bool = False,
+    currency: str = "$",
+    xlabel: str | None = None,
+) -> Axes:
+    """Horizontal bars of the ``top`` rows by ``value``, best on top, values written."""
+    _check(data, [name, value], "leaderboard_chart")
+    frame = data.sort_values(value, ascending=False).head(top)
+    return bar_chart(
+        frame,
+        x=name,
+        y=value,
+        ax=ax,
+        title=title,
+        money=money,
+        percent=percent,
+        currency=currency,
+        horizontal=True,
+        annotate=True,
+        xlabel=xlabel,
+        ylabel="",
+    )
+
+
+# -- display ------------------------------------------------------------------------------
+def _figure(obj: Axes | Figure) -> Figure:
+    if isinstance(obj, Figure):
+        return obj
+    if isinstance(obj, Axes):
+        return obj.figure
+    if isinstance(obj, np.ndarray) and obj.size:
+        return _figure(obj.flat[0])
+    raise TypeError(f"expected a matplotlib Axes or Figure, got {type(obj).__name__}")
+
+
+def _title(fig: Figure) -> str:
+    titles = []
+    for ax in fig.axes:
+        text = " ".join(t for loc in ("left", "center", "right") if (t := ax.get_title(loc)))
+        if text:
+            titles.append(text)
+    if fig._suptitle is not None and fig._suptitle.get_text():
+        titles.insert(0, fig._suptitle.get_text())
+    return "; ".join(titles) or "Chart"
+
+
+def figure_png(obj: Axes | Figure) -> bytes:
+    """PNG bytes of the figure holding ``obj`` (tight bounding box)."""
+    fig = _figure(obj)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight", dpi=_DPI)
+    return buf.getvalue()
+
+
+def show(obj: Axes | Figure, *, alt: str | None = None) -> None:
+    """Display the figure as an embedded PNG with alternative text, then close it.
+
+    The alternative text defaults to the chart title(s); the HTML report writes
+    it into the image's ``alt`` attribute.
+    """
+    from IPython.display import display
+
+    fig = _figure(obj)
+    text = alt or _title(fig)
+    png = figure_png(fig)
+    plt.close(fig)
+    display(
+        {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": f"<chart: {text}>"},
+        raw=True,
+        metadata={"image/png": {"alt": text}},
+    )
+
+
+def close(obj: Axes | Figure) -> None:
+    """Close the figure holding ``obj`` (free its memory without displaying it)."""
+    plt.close(_figure(obj))
