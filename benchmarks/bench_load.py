@@ -88,8 +88,10 @@ def main(argv=None) -> None:
                 link.symlink_to(folder / name)
         sizes = {n: (folder / n).stat().st_size / 2**20 for n in ("orders.parquet", "orders.csv")}
         print(f"files: parquet {sizes['orders.parquet']:.0f} MB, csv {sizes['orders.csv']:.0f} MB")
-        res = {k: run_step(k, folder) for k in
-               ("arrow-parquet", "salesnb-parquet", "arrow-csv", "salesnb-csv")}
+        res = {
+            k: run_step(k, folder)
+            for k in ("arrow-parquet", "salesnb-parquet", "arrow-csv", "salesnb-csv")
+        }
 
     arrow_mb = res["arrow-parquet"]["arrow_mb"]
     print(f"\nrows: {args.rows:,}; Arrow table size {arrow_mb:.0f} MB")
@@ -98,8 +100,10 @@ def main(argv=None) -> None:
         floor = res[f"arrow-{fmt}"]
         for kind in (f"arrow-{fmt}", f"salesnb-{fmt}"):
             r = res[kind]
-            print(f"{kind:<18}{r['seconds']:>9.2f}{r['peak_mb']:>10.0f}"
-                  f"{r['seconds'] / floor['seconds']:>14.2f}{r['peak_mb'] / arrow_mb:>14.2f}")
+            print(
+                f"{kind:<18}{r['seconds']:>9.2f}{r['peak_mb']:>10.0f}"
+                f"{r['seconds'] / floor['seconds']:>14.2f}{r['peak_mb'] / arrow_mb:>14.2f}"
+            )
     for fmt in ("parquet", "csv"):
         r = res[f"salesnb-{fmt}"]
         print(f"salesnb-{fmt}: loaded {r['rows']:,} rows, rejected {r['rejected']:,}")

@@ -262,9 +262,11 @@ class SalesData:
 # --------------------------------------------------------------------------- parsing
 
 
-_CURRENCY = re.compile(r"^\s*(?P<neg1>-)?\s*(?:[$€£¥]|USD|EUR|GBP)?\s*(?P<neg2>-)?\s*"
-                       r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\s*"
-                       r"(?:[$€£¥]|USD|EUR|GBP)?\s*$")
+_CURRENCY = re.compile(
+    r"^\s*(?P<neg1>-)?\s*(?:[$€£¥]|USD|EUR|GBP)?\s*(?P<neg2>-)?\s*"
+    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\s*"
+    r"(?:[$€£¥]|USD|EUR|GBP)?\s*$"
+)
 _PAREN = re.compile(r"^\s*\((?P<inner>[^()]*)\)\s*$")
 
 
@@ -417,9 +419,7 @@ def parse_flags(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def _clean_text(values: pd.Series, *, strip: bool) -> pd.Series:
     sdt = _string_dtype()
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
-        values.dtype
-    ):
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         # integral floats from spreadsheets/parquet: "123.0" -> "123"
         text = values.astype("string").str.replace(r"\.0$", "", regex=True).astype(sdt)
     elif values.dtype == sdt:
@@ -577,8 +577,10 @@ def _resolve_source(source: Any) -> tuple[str, Any]:
                 f"{p}: a single file can be an Excel workbook (.xlsx) or an SQLite "
                 f"database (.db/.sqlite); for CSV or Parquet files pass their folder"
             )
-        raise DataSourceError(f"data source {s!r} does not exist (expected a folder, an "
-                              f"Excel workbook, an SQLite file or a database URL)")
+        raise DataSourceError(
+            f"data source {s!r} does not exist (expected a folder, an "
+            f"Excel workbook, an SQLite file or a database URL)"
+        )
     raise DataSourceError(f"unsupported data source {source!r}")
 
 
@@ -619,8 +621,9 @@ def _sniff_delimiter(first_line: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _read_text(path: Path, *, encoding: str | None, delimiter: str | None,
-               skip_rows: int = 0) -> _Raw:
+def _read_text(
+    path: Path, *, encoding: str | None, delimiter: str | None, skip_rows: int = 0
+) -> _Raw:
     notes: list[str] = []
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rb") as fh:
@@ -656,8 +659,9 @@ def _read_text(path: Path, *, encoding: str | None, delimiter: str | None,
             quoting=csv.QUOTE_MINIMAL,
         )
 
-    fast = _read_text_arrow(path, first, encoding=encoding, delimiter=delimiter,
-                            skip_rows=skip_rows)
+    fast = _read_text_arrow(
+        path, first, encoding=encoding, delimiter=delimiter, skip_rows=skip_rows
+    )
     if fast is not None:
         return _Raw(fast, str(path), notes)
     try:
@@ -683,8 +687,9 @@ def _read_text(path: Path, *, encoding: str | None, delimiter: str | None,
     return _Raw(frame, str(path), notes)
 
 
-def _read_text_arrow(path: Path, header_line: str, *, encoding: str, delimiter: str,
-                     skip_rows: int) -> pd.DataFrame | None:
+def _read_text_arrow(
+    path: Path, header_line: str, *, encoding: str, delimiter: str, skip_rows: int
+) -> pd.DataFrame | None:
     """Fast path: read delimited text with Arrow's multithreaded reader.
 
     Used only when row numbers stay exact: a header with unique, non-empty
@@ -710,8 +715,7 @@ def _read_text_arrow(path: Path, header_line: str, *, encoding: str, delimiter: 
     try:
         table = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(encoding=enc, skip_rows=skip_rows,
-                                           block_size=1 << 24),
+            read_options=pacsv.ReadOptions(encoding=enc, skip_rows=skip_rows, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa_.string() for n in names},
@@ -741,9 +745,7 @@ def _read_one(kind: str, src: Any, table: str, tmap: dict, engine_cache: dict) -
         if path is None:
             return None
         if not path.exists():
-            raise DataSourceError(
-                f"mapping: file {fname!r} for table {table} not found in {src}"
-            )
+            raise DataSourceError(f"mapping: file {fname!r} for table {table} not found in {src}")
         low = path.name.lower()
         if low.endswith((".parquet", ".pq")):
             frame = _read_parquet(path)
@@ -809,8 +811,7 @@ def _redact(url: str) -> str:
 
 
 def _read_sheet(path: Path, sheet: Any, table: str) -> _Raw:
-    frame = pd.read_excel(path, sheet_name=sheet, dtype=str, keep_default_na=False,
-                          na_values=[""])
+    frame = pd.read_excel(path, sheet_name=sheet, dtype=str, keep_default_na=False, na_values=[""])
     frame.index = pd.RangeIndex(2, len(frame) + 2)
     empty = frame.isna().all(axis=1)
     notes = []
@@ -831,15 +832,23 @@ class _Collector:
         self.bad_rows: dict[str, dict[int, list[str]]] = {}
         self.seen: set[tuple] = set()
 
-    def add(self, table: str, file: str, rows: Iterable, column: str | None,
-            values: Iterable, rule: str, *, condemn: bool = True):
+    def add(
+        self,
+        table: str,
+        file: str,
+        rows: Iterable,
+        column: str | None,
+        values: Iterable,
+        rule: str,
+        *,
+        condemn: bool = True,
+    ):
         rows = list(rows)
         values = list(values)
         for r, v in zip(rows, values, strict=True):
             self.seen.add((table, r, column))
             self.records.append(
-                {"table": table, "file": file, "row": r, "column": column, "value": v,
-                 "rule": rule}
+                {"table": table, "file": file, "row": r, "column": column, "value": v, "rule": rule}
             )
             if condemn and r is not None:
                 reason = f"{column}: {rule}" if column else rule
@@ -858,14 +867,14 @@ _RULES = {
 }
 
 
-def _prepare(table: str, raw: _Raw, tmap: dict, problems: _Collector,
-             rejected_extra: list[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _prepare(
+    table: str, raw: _Raw, tmap: dict, problems: _Collector, rejected_extra: list[pd.DataFrame]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Apply the mapping and parse every contract column.
 
     Returns the parsed frame (index = source row numbers) and the raw frame
     (for the rejected rows' original values).
     """
-    spec = TABLES[table]
     contract = columns(table)
     frame = raw.frame
     origin = raw.origin
@@ -929,8 +938,9 @@ def _prepare(table: str, raw: _Raw, tmap: dict, problems: _Collector,
     # value maps
     for col, vmap in (tmap.get("values") or {}).items():
         if col not in mapped.columns:
-            raise MappingError(f"{origin}: table {table}: [values.{col}] names a column "
-                               f"that is not mapped")
+            raise MappingError(
+                f"{origin}: table {table}: [values.{col}] names a column that is not mapped"
+            )
         s = mapped[col]
         mapped[col] = s.map(lambda v, m=vmap: m.get(v, m.get(str(v), v)) if pd.notna(v) else v)
     # derived columns
@@ -959,7 +969,7 @@ def _prepare(table: str, raw: _Raw, tmap: dict, problems: _Collector,
         raise _MissingColumns(
             f"{origin}: table {table}: missing required column(s) {', '.join(hints)}; "
             f"found columns: {', '.join(found)}. Rename the column in the file or map it in a "
-            f"mapping file ([tables.{table}.columns] {missing[0]} = \"<your column>\")."
+            f'mapping file ([tables.{table}.columns] {missing[0]} = "<your column>").'
         )
     # parse by kind
     fmts = tmap.get("dates") or {}
@@ -980,7 +990,7 @@ def _prepare(table: str, raw: _Raw, tmap: dict, problems: _Collector,
                 elif used and used != "ISO8601":
                     rule = (
                         f"not a date in the column's format {used!r} (mixed or unparsable "
-                        f"date formats; set [tables.{table}.dates] {col} = \"<format>\")"
+                        f'date formats; set [tables.{table}.dates] {col} = "<format>")'
                     )
                 else:
                     rule = "expected a date (ISO 8601, e.g. 2025-07-31 or 2025-07-31 14:05:00)"
@@ -1008,8 +1018,9 @@ def _prepare(table: str, raw: _Raw, tmap: dict, problems: _Collector,
     if table == "leads" and "converted" not in out.columns and "converted_at" in out.columns:
         out["converted"] = out["converted_at"].notna()
     # order contract columns first
-    order = [c for c in contract if c in out.columns] + [c for c in out.columns
-                                                          if c not in contract]
+    order = [c for c in contract if c in out.columns] + [
+        c for c in out.columns if c not in contract
+    ]
     if order != list(out.columns):
         out = out[order]
     return out, raw_frame
@@ -1041,8 +1052,9 @@ def _inside_quotes(text: str, pos: int) -> bool:
     return before.count("'") % 2 == 1 or before.count('"') % 2 == 1
 
 
-def _derive(mapped: pd.DataFrame, source: pd.DataFrame, expr: str, *, table: str,
-            origin: str) -> pd.Series:
+def _derive(
+    mapped: pd.DataFrame, source: pd.DataFrame, expr: str, *, table: str, origin: str
+) -> pd.Series:
     """Evaluate a derived-column expression on mapped or source columns.
 
     A bare quoted string is a constant; otherwise the expression is pandas
@@ -1057,8 +1069,9 @@ def _derive(mapped: pd.DataFrame, source: pd.DataFrame, expr: str, *, table: str
     names = []
     for m in _NAME_IN_EXPR.finditer(e):
         name = m.group(1) or m.group(2)
-        if m.group(2) and (name in ("and", "or", "not", "True", "False")
-                           or _inside_quotes(e, m.start())):
+        if m.group(2) and (
+            name in ("and", "or", "not", "True", "False") or _inside_quotes(e, m.start())
+        ):
             continue
         if name in mapped.columns:
             col = mapped[name]
@@ -1094,7 +1107,8 @@ def _validate_schema(table: str, frame: pd.DataFrame, origin: str, problems: _Co
     sub = pa.DataFrameSchema(
         {
             c: pa.Column(
-                None if (col.metadata or {}).get("kind") in ("id", "text", "category")
+                None
+                if (col.metadata or {}).get("kind") in ("id", "text", "category")
                 else col.dtype,
                 checks=col.checks,
                 nullable=col.nullable,
@@ -1114,8 +1128,7 @@ def _validate_schema(table: str, frame: pd.DataFrame, origin: str, problems: _Co
             check = str(getattr(rec, "check", ""))
             rule = _rule_text(table, col, check)
             if idx is None or (isinstance(idx, float) and np.isnan(idx)):
-                problems.add(table, origin, [None], col, [rec.failure_case], rule,
-                             condemn=False)
+                problems.add(table, origin, [None], col, [rec.failure_case], rule, condemn=False)
             elif (table, int(idx), col) not in problems.seen:  # not already unparsable
                 problems.add(table, origin, [int(idx)], col, [rec.failure_case], rule)
 
@@ -1150,17 +1163,24 @@ def _table_rules(spec: TableSpec, frame: pd.DataFrame, origin: str, problems: _C
             rows = frame.index[dup]
             values = [" / ".join(map(str, k)) for k in key.loc[dup].itertuples(index=False)]
             for r, v, k in zip(rows, values, key.loc[dup].itertuples(index=False), strict=True):
-                problems.add(spec.name, origin, [r], "+".join(pk), [v],
-                             f"duplicate key; first seen in row {first_row[tuple(k)]}")
+                problems.add(
+                    spec.name,
+                    origin,
+                    [r],
+                    "+".join(pk),
+                    [v],
+                    f"duplicate key; first seen in row {first_row[tuple(k)]}",
+                )
     # date order
     for a, b in spec.date_order:
         if a in frame.columns and b in frame.columns:
             wrong = frame[b].notna() & frame[a].notna() & (frame[b] < frame[a].dt.normalize())
             if wrong.any():
-                vals = [f"{x} < {a} {y}" for x, y in
-                        zip(frame.loc[wrong, b], frame.loc[wrong, a], strict=True)]
-                problems.add(spec.name, origin, frame.index[wrong], b, vals,
-                             f"{b} is before {a}")
+                vals = [
+                    f"{x} < {a} {y}"
+                    for x, y in zip(frame.loc[wrong, b], frame.loc[wrong, a], strict=True)
+                ]
+                problems.add(spec.name, origin, frame.index[wrong], b, vals, f"{b} is before {a}")
 
 
 def _surely_unique(frame: pd.DataFrame, pk: list[str]) -> bool:
@@ -1176,8 +1196,9 @@ def _surely_unique(frame: pd.DataFrame, pk: list[str]) -> bool:
     return pc.count_distinct(arr, mode="all").as_py() == len(s)
 
 
-def _check_as_of(table: str, frame: pd.DataFrame, origin: str, as_of: pd.Timestamp,
-                 problems: _Collector):
+def _check_as_of(
+    table: str, frame: pd.DataFrame, origin: str, as_of: pd.Timestamp, problems: _Collector
+):
     contract = columns(table)
     limit = as_of.normalize() + pd.Timedelta(days=1)
     for col in frame.columns:
@@ -1185,12 +1206,23 @@ def _check_as_of(table: str, frame: pd.DataFrame, origin: str, as_of: pd.Timesta
         if meta.get("event"):
             late = frame[col].notna() & (frame[col] >= limit)
             if late.any():
-                problems.add(table, origin, frame.index[late], col, frame.loc[late, col],
-                             f"event date after the data's as_of date {as_of.date()}")
+                problems.add(
+                    table,
+                    origin,
+                    frame.index[late],
+                    col,
+                    frame.loc[late, col],
+                    f"event date after the data's as_of date {as_of.date()}",
+                )
 
 
-def _check_foreign_keys(table: str, frame: pd.DataFrame, origin: str,
-                        loaded: dict[str, pd.DataFrame], problems: _Collector):
+def _check_foreign_keys(
+    table: str,
+    frame: pd.DataFrame,
+    origin: str,
+    loaded: dict[str, pd.DataFrame],
+    problems: _Collector,
+):
     contract = columns(table)
     for col in frame.columns:
         ref = (contract[col].metadata or {}).get("references") if col in contract else None
@@ -1203,8 +1235,14 @@ def _check_foreign_keys(table: str, frame: pd.DataFrame, origin: str,
         known = frame[col].isin(parent[pcol].dropna().unique())
         orphan = frame[col].notna() & ~known
         if orphan.any():
-            problems.add(table, origin, frame.index[orphan], col, frame.loc[orphan, col],
-                         f"not found in {ref} (orphan foreign key)")
+            problems.add(
+                table,
+                origin,
+                frame.index[orphan],
+                col,
+                frame.loc[orphan, col],
+                f"not found in {ref} (orphan foreign key)",
+            )
 
 
 # --------------------------------------------------------------------------- load
@@ -1293,8 +1331,9 @@ def load(
         if raw is None:
             continue
         if len(raw.frame) == 0:
-            raw.notes.append(f"{Path(raw.origin).name}: header only, no rows (table {table} "
-                             f"is empty)")
+            raw.notes.append(
+                f"{Path(raw.origin).name}: header only, no rows (table {table} is empty)"
+            )
         extra: list[pd.DataFrame] = []
         try:
             frame, raw_frame = _prepare(table, raw, tmap, problems, extra)
@@ -1363,8 +1402,13 @@ def load(
             rejected[table] = pd.concat(parts).sort_values("source_row").reset_index(drop=True)
         rows_read[table] = len(frame) + sum(len(x) for x in extra)
         if mask.any():
-            log.warning("%s: %d of %d rows rejected (see SalesData.rejected[%r])", table,
-                        int(mask.sum()), len(frame), table)
+            log.warning(
+                "%s: %d of %d rows rejected (see SalesData.rejected[%r])",
+                table,
+                int(mask.sum()),
+                len(frame),
+                table,
+            )
     for n in notes:
         log.info(n)
     return SalesData(
@@ -1379,8 +1423,9 @@ def load(
     )
 
 
-def _decide_as_of(given: Any, parsed: dict[str, pd.DataFrame], problems: _Collector
-                  ) -> pd.Timestamp:
+def _decide_as_of(
+    given: Any, parsed: dict[str, pd.DataFrame], problems: _Collector
+) -> pd.Timestamp:
     if given is not None:
         try:
             return pd.Timestamp(given).normalize()
@@ -1406,4 +1451,3 @@ def describe_problems(data: SalesData, *, limit: int = 20) -> str:
     if len(data.problems) > limit:
         lines.append(f"... and {len(data.problems) - limit} more")
     return "\n".join(lines)
-

@@ -62,9 +62,17 @@ ENGAGEMENT_EVENTS: tuple[str, ...] = ("send", "open", "click", "visit", "share",
 TARGET_LEVELS: tuple[str, ...] = ("company", "region", "rep")
 
 
-def _f(description: str, kind: str, *, required: bool = True, unit: str | None = None,
-       event: bool = False, references: str | None = None, nullable: bool = True,
-       **checks) -> pa.Field:
+def _f(
+    description: str,
+    kind: str,
+    *,
+    required: bool = True,
+    unit: str | None = None,
+    event: bool = False,
+    references: str | None = None,
+    nullable: bool = True,
+    **checks,
+) -> pa.Field:
     """A contract column: pandera Field plus the loader metadata."""
     meta = {"kind": kind, "unit": unit, "event": event, "references": references}
     return pa.Field(
@@ -84,8 +92,9 @@ class Reps(pa.DataFrameModel):
     team: Series[str] = _f("Sales team the rep belongs to.", "category", required=False)
     region: Series[str] = _f("Home region of the rep.", "category", required=False)
     manager: Series[str] = _f("Name or id of the rep's manager.", "text", required=False)
-    hire_date: Series[pd.Timestamp] = _f("Date the rep started.", "date", required=False,
-                                         event=True)
+    hire_date: Series[pd.Timestamp] = _f(
+        "Date the rep started.", "date", required=False, event=True
+    )
 
     class Config:
         strict = False
@@ -97,15 +106,18 @@ class Customers(pa.DataFrameModel):
 
     customer_id: Series[str] = _f("Unique customer identifier.", "id", nullable=False)
     name: Series[str] = _f("Customer (account) name.", "text", required=False)
-    segment: Series[str] = _f("Segment, e.g. consumer / corporate / small business.",
-                              "category", required=False)
+    segment: Series[str] = _f(
+        "Segment, e.g. consumer / corporate / small business.", "category", required=False
+    )
     region: Series[str] = _f("Sales region of the customer.", "category", required=False)
     country: Series[str] = _f("Country.", "category", required=False)
     city: Series[str] = _f("City.", "text", required=False)
-    acquired_at: Series[pd.Timestamp] = _f("When the customer became a customer.",
-                                           "timestamp", required=False, event=True)
-    source: Series[str] = _f("Acquisition source (lead source of the first deal).",
-                             "category", required=False)
+    acquired_at: Series[pd.Timestamp] = _f(
+        "When the customer became a customer.", "timestamp", required=False, event=True
+    )
+    source: Series[str] = _f(
+        "Acquisition source (lead source of the first deal).", "category", required=False
+    )
 
     class Config:
         strict = False
@@ -118,19 +130,26 @@ class Leads(pa.DataFrameModel):
     lead_id: Series[str] = _f("Unique lead identifier.", "id", nullable=False)
     created_at: Series[pd.Timestamp] = _f(
         "When the lead was created; decides the lead's period. Optional only for "
-        "exports without dates (period KPIs then need it).", "timestamp", required=False,
-        event=True)
-    source: Series[str] = _f("Lead source (web, referral, event, ...).", "category",
-                             required=False)
+        "exports without dates (period KPIs then need it).",
+        "timestamp",
+        required=False,
+        event=True,
+    )
+    source: Series[str] = _f("Lead source (web, referral, event, ...).", "category", required=False)
     region: Series[str] = _f("Region of the lead.", "category", required=False)
     rep_id: Series[str] = _f("Owner rep.", "id", required=False, references="reps.rep_id")
-    converted_at: Series[pd.Timestamp] = _f("When the lead converted; empty if not (yet).",
-                                            "timestamp", required=False, event=True)
+    converted_at: Series[pd.Timestamp] = _f(
+        "When the lead converted; empty if not (yet).", "timestamp", required=False, event=True
+    )
     converted: Series[bool] = _f(
-        "Whether the lead converted. Derived from converted_at when absent.", "flag",
-        required=False)
-    customer_id: Series[str] = _f("Customer the lead became, if any.", "id",
-                                  required=False, references="customers.customer_id")
+        "Whether the lead converted. Derived from converted_at when absent.", "flag", required=False
+    )
+    customer_id: Series[str] = _f(
+        "Customer the lead became, if any.",
+        "id",
+        required=False,
+        references="customers.customer_id",
+    )
 
     class Config:
         strict = False
@@ -141,26 +160,36 @@ class Opportunities(pa.DataFrameModel):
     """Deals in the pipeline, one row per opportunity, current state."""
 
     opportunity_id: Series[str] = _f("Unique opportunity identifier.", "id", nullable=False)
-    customer_id: Series[str] = _f("Customer.", "id", required=False,
-                                  references="customers.customer_id")
+    customer_id: Series[str] = _f(
+        "Customer.", "id", required=False, references="customers.customer_id"
+    )
     rep_id: Series[str] = _f("Owner rep.", "id", required=False, references="reps.rep_id")
     product: Series[str] = _f("Main product of the deal.", "category", required=False)
-    created_at: Series[pd.Timestamp] = _f("When the opportunity was opened.", "timestamp",
-                                          nullable=False, event=True)
-    stage: Series[str] = _f("Furthest stage reached, one of " + ", ".join(STAGES) + ".",
-                            "category", nullable=False, isin=list(STAGES))
-    status: Series[str] = _f("open, won or lost.", "category", nullable=False,
-                             isin=list(OPPORTUNITY_STATUSES))
-    amount: Series[float] = _f("Deal value.", "number", unit="currency", nullable=False,
-                               ge=0)
-    expected_close_date: Series[pd.Timestamp] = _f("Expected close date (a plan).", "date",
-                                                   required=False)
-    closed_at: Series[pd.Timestamp] = _f("When the deal was won or lost; empty while open.",
-                                         "timestamp", required=False, event=True)
-    stage_changed_at: Series[pd.Timestamp] = _f("When the deal entered its current stage.",
-                                                "timestamp", required=False, event=True)
-    last_activity_at: Series[pd.Timestamp] = _f("Last logged activity on the deal.",
-                                                "timestamp", required=False, event=True)
+    created_at: Series[pd.Timestamp] = _f(
+        "When the opportunity was opened.", "timestamp", nullable=False, event=True
+    )
+    stage: Series[str] = _f(
+        "Furthest stage reached, one of " + ", ".join(STAGES) + ".",
+        "category",
+        nullable=False,
+        isin=list(STAGES),
+    )
+    status: Series[str] = _f(
+        "open, won or lost.", "category", nullable=False, isin=list(OPPORTUNITY_STATUSES)
+    )
+    amount: Series[float] = _f("Deal value.", "number", unit="currency", nullable=False, ge=0)
+    expected_close_date: Series[pd.Timestamp] = _f(
+        "Expected close date (a plan).", "date", required=False
+    )
+    closed_at: Series[pd.Timestamp] = _f(
+        "When the deal was won or lost; empty while open.", "timestamp", required=False, event=True
+    )
+    stage_changed_at: Series[pd.Timestamp] = _f(
+        "When the deal entered its current stage.", "timestamp", required=False, event=True
+    )
+    last_activity_at: Series[pd.Timestamp] = _f(
+        "Last logged activity on the deal.", "timestamp", required=False, event=True
+    )
     lost_reason: Series[str] = _f("Reason given for a lost deal.", "text", required=False)
 
     class Config:
@@ -172,31 +201,43 @@ class Orders(pa.DataFrameModel):
     """Orders or order lines (then ``line_id`` distinguishes lines of one order)."""
 
     order_id: Series[str] = _f("Order identifier.", "id", nullable=False)
-    line_id: Series[str] = _f("Line identifier when the table holds order lines.", "id",
-                              required=False)
-    customer_id: Series[str] = _f("Customer.", "id", nullable=False,
-                                  references="customers.customer_id")
-    order_date: Series[pd.Timestamp] = _f("Order date; decides the order's period.", "date",
-                                          nullable=False, event=True)
+    line_id: Series[str] = _f(
+        "Line identifier when the table holds order lines.", "id", required=False
+    )
+    customer_id: Series[str] = _f(
+        "Customer.", "id", nullable=False, references="customers.customer_id"
+    )
+    order_date: Series[pd.Timestamp] = _f(
+        "Order date; decides the order's period.", "date", nullable=False, event=True
+    )
     region: Series[str] = _f("Sales region.", "category", required=False)
-    channel: Series[str] = _f("store or online.", "category", required=False,
-                              isin=list(CHANNELS))
-    rep_id: Series[str] = _f("Rep credited with the order.", "id", required=False,
-                             references="reps.rep_id")
+    channel: Series[str] = _f("store or online.", "category", required=False, isin=list(CHANNELS))
+    rep_id: Series[str] = _f(
+        "Rep credited with the order.", "id", required=False, references="reps.rep_id"
+    )
     product: Series[str] = _f("Product sold.", "category", required=False)
     quantity: Series[float] = _f("Units.", "number", unit="units", required=False, ge=0)
-    amount: Series[float] = _f("Net revenue of the order (line).", "number", unit="currency",
-                               nullable=False, ge=0)
-    profit: Series[float] = _f("Gross profit (may be negative).", "number", unit="currency",
-                               required=False)
-    status: Series[str] = _f("placed, fulfilled, backordered or cancelled.", "category",
-                             required=False, isin=list(ORDER_STATUSES))
-    fulfilled_at: Series[pd.Timestamp] = _f("When the order was fulfilled (shipped).",
-                                            "timestamp", required=False, event=True)
-    due_date: Series[pd.Timestamp] = _f("Invoice payment due date (a plan).", "date",
-                                        required=False)
-    paid_at: Series[pd.Timestamp] = _f("When the invoice was paid; empty if unpaid.",
-                                       "timestamp", required=False, event=True)
+    amount: Series[float] = _f(
+        "Net revenue of the order (line).", "number", unit="currency", nullable=False, ge=0
+    )
+    profit: Series[float] = _f(
+        "Gross profit (may be negative).", "number", unit="currency", required=False
+    )
+    status: Series[str] = _f(
+        "placed, fulfilled, backordered or cancelled.",
+        "category",
+        required=False,
+        isin=list(ORDER_STATUSES),
+    )
+    fulfilled_at: Series[pd.Timestamp] = _f(
+        "When the order was fulfilled (shipped).", "timestamp", required=False, event=True
+    )
+    due_date: Series[pd.Timestamp] = _f(
+        "Invoice payment due date (a plan).", "date", required=False
+    )
+    paid_at: Series[pd.Timestamp] = _f(
+        "When the invoice was paid; empty if unpaid.", "timestamp", required=False, event=True
+    )
 
     class Config:
         strict = False
@@ -206,14 +247,19 @@ class Orders(pa.DataFrameModel):
 class Targets(pa.DataFrameModel):
     """Revenue targets; rep quotas are targets at level ``rep``."""
 
-    period: Series[str] = _f("Period label: '2025Q3', '2025-07' or '2025'.", "id",
-                             nullable=False, str_matches=r"^\d{4}(Q[1-4]|-\d{2}|H[12])?$")
-    level: Series[str] = _f("company, region or rep.", "category", nullable=False,
-                            isin=list(TARGET_LEVELS))
-    key: Series[str] = _f("Region name or rep_id; 'all' at company level.", "id",
-                          nullable=False)
-    revenue_target: Series[float] = _f("Revenue target for the period.", "number",
-                                       unit="currency", nullable=False, ge=0)
+    period: Series[str] = _f(
+        "Period label: '2025Q3', '2025-07' or '2025'.",
+        "id",
+        nullable=False,
+        str_matches=r"^\d{4}(Q[1-4]|-\d{2}|H[12])?$",
+    )
+    level: Series[str] = _f(
+        "company, region or rep.", "category", nullable=False, isin=list(TARGET_LEVELS)
+    )
+    key: Series[str] = _f("Region name or rep_id; 'all' at company level.", "id", nullable=False)
+    revenue_target: Series[float] = _f(
+        "Revenue target for the period.", "number", unit="currency", nullable=False, ge=0
+    )
 
     class Config:
         strict = False
@@ -224,18 +270,24 @@ class Activities(pa.DataFrameModel):
     """Sales activities: calls, emails, meetings, visits (done or scheduled)."""
 
     activity_id: Series[str] = _f("Unique activity identifier.", "id", nullable=False)
-    rep_id: Series[str] = _f("Rep doing the activity.", "id", nullable=False,
-                             references="reps.rep_id")
-    customer_id: Series[str] = _f("Customer concerned.", "id", required=False,
-                                  references="customers.customer_id")
-    opportunity_id: Series[str] = _f("Opportunity concerned.", "id", required=False,
-                                     references="opportunities.opportunity_id")
-    type: Series[str] = _f("call, email, meeting or visit.", "category", nullable=False,
-                           isin=list(ACTIVITY_TYPES))
-    scheduled_at: Series[pd.Timestamp] = _f("When it is/was scheduled (a plan).",
-                                            "timestamp", nullable=False)
-    completed_at: Series[pd.Timestamp] = _f("When it was done; empty if not (yet).",
-                                            "timestamp", required=False, event=True)
+    rep_id: Series[str] = _f(
+        "Rep doing the activity.", "id", nullable=False, references="reps.rep_id"
+    )
+    customer_id: Series[str] = _f(
+        "Customer concerned.", "id", required=False, references="customers.customer_id"
+    )
+    opportunity_id: Series[str] = _f(
+        "Opportunity concerned.", "id", required=False, references="opportunities.opportunity_id"
+    )
+    type: Series[str] = _f(
+        "call, email, meeting or visit.", "category", nullable=False, isin=list(ACTIVITY_TYPES)
+    )
+    scheduled_at: Series[pd.Timestamp] = _f(
+        "When it is/was scheduled (a plan).", "timestamp", nullable=False
+    )
+    completed_at: Series[pd.Timestamp] = _f(
+        "When it was done; empty if not (yet).", "timestamp", required=False, event=True
+    )
 
     class Config:
         strict = False
@@ -245,12 +297,11 @@ class Activities(pa.DataFrameModel):
 class Satisfaction(pa.DataFrameModel):
     """Employee satisfaction survey answers (0-10, eNPS scale)."""
 
-    rep_id: Series[str] = _f("Answering rep.", "id", nullable=False,
-                             references="reps.rep_id")
-    survey_date: Series[pd.Timestamp] = _f("Survey date.", "date", nullable=False,
-                                           event=True)
-    score: Series[float] = _f("Score 0-10 (10 = very satisfied).", "integer", unit="score",
-                              nullable=False, ge=0, le=10)
+    rep_id: Series[str] = _f("Answering rep.", "id", nullable=False, references="reps.rep_id")
+    survey_date: Series[pd.Timestamp] = _f("Survey date.", "date", nullable=False, event=True)
+    score: Series[float] = _f(
+        "Score 0-10 (10 = very satisfied).", "integer", unit="score", nullable=False, ge=0, le=10
+    )
 
     class Config:
         strict = False
@@ -260,16 +311,24 @@ class Satisfaction(pa.DataFrameModel):
 class Engagement(pa.DataFrameModel):
     """Customer engagement events after purchase (marketing and web)."""
 
-    customer_id: Series[str] = _f("Customer.", "id", nullable=False,
-                                  references="customers.customer_id")
-    event_at: Series[pd.Timestamp] = _f("When the event happened.", "timestamp",
-                                        nullable=False, event=True)
-    channel: Series[str] = _f("email, web or social.", "category", nullable=False,
-                              isin=list(ENGAGEMENT_CHANNELS))
-    event: Series[str] = _f("send, open, click, visit, share or like.", "category",
-                            nullable=False, isin=list(ENGAGEMENT_EVENTS))
-    duration_s: Series[float] = _f("Active time of a visit.", "number", unit="seconds",
-                                   required=False, ge=0)
+    customer_id: Series[str] = _f(
+        "Customer.", "id", nullable=False, references="customers.customer_id"
+    )
+    event_at: Series[pd.Timestamp] = _f(
+        "When the event happened.", "timestamp", nullable=False, event=True
+    )
+    channel: Series[str] = _f(
+        "email, web or social.", "category", nullable=False, isin=list(ENGAGEMENT_CHANNELS)
+    )
+    event: Series[str] = _f(
+        "send, open, click, visit, share or like.",
+        "category",
+        nullable=False,
+        isin=list(ENGAGEMENT_EVENTS),
+    )
+    duration_s: Series[float] = _f(
+        "Active time of a visit.", "number", unit="seconds", required=False, ge=0
+    )
 
     class Config:
         strict = False
@@ -281,10 +340,12 @@ class Products(pa.DataFrameModel):
 
     product: Series[str] = _f("Product name or code.", "id", nullable=False)
     category: Series[str] = _f("Product category.", "category", required=False)
-    list_price: Series[float] = _f("Our list price per unit.", "number", unit="currency",
-                                   required=False, ge=0)
-    unit_cost: Series[float] = _f("Our cost per unit.", "number", unit="currency",
-                                  required=False, ge=0)
+    list_price: Series[float] = _f(
+        "Our list price per unit.", "number", unit="currency", required=False, ge=0
+    )
+    unit_cost: Series[float] = _f(
+        "Our cost per unit.", "number", unit="currency", required=False, ge=0
+    )
 
     class Config:
         strict = False
@@ -294,13 +355,19 @@ class Products(pa.DataFrameModel):
 class CompetitorPrices(pa.DataFrameModel):
     """Competitor price observations."""
 
-    observed_at: Series[pd.Timestamp] = _f("When the price was observed.", "date",
-                                           nullable=False, event=True)
-    product: Series[str] = _f("Our product the competitor's offer compares with.", "id",
-                              nullable=False, references="products.product")
+    observed_date: Series[pd.Timestamp] = _f(
+        "When the price was observed.", "date", nullable=False, event=True
+    )
+    product: Series[str] = _f(
+        "Our product the competitor's offer compares with.",
+        "id",
+        nullable=False,
+        references="products.product",
+    )
     competitor: Series[str] = _f("Competitor name.", "category", nullable=False)
-    price: Series[float] = _f("Competitor price per unit.", "number", unit="currency",
-                              nullable=False, gt=0)
+    price: Series[float] = _f(
+        "Competitor price per unit.", "number", unit="currency", nullable=False, gt=0
+    )
 
     class Config:
         strict = False
@@ -310,10 +377,13 @@ class CompetitorPrices(pa.DataFrameModel):
 class MarketingSpend(pa.DataFrameModel):
     """Marketing spend per period and lead source."""
 
-    period: Series[str] = _f("Period label: '2025Q3', '2025-07' or '2025'.", "id",
-                             nullable=False, str_matches=r"^\d{4}(Q[1-4]|-\d{2}|H[12])?$")
-    source: Series[str] = _f("Lead source the money was spent on.", "category",
-                             nullable=False)
+    period: Series[str] = _f(
+        "Period label: '2025Q3', '2025-07' or '2025'.",
+        "id",
+        nullable=False,
+        str_matches=r"^\d{4}(Q[1-4]|-\d{2}|H[12])?$",
+    )
+    source: Series[str] = _f("Lead source the money was spent on.", "category", nullable=False)
     amount: Series[float] = _f("Spend.", "number", unit="currency", nullable=False, ge=0)
 
     class Config:
@@ -340,26 +410,51 @@ TABLES: dict[str, TableSpec] = {
     spec.name: spec
     for spec in (
         TableSpec("reps", Reps, ("rep_id",), (), ("hire_date",), Reps.__doc__),
-        TableSpec("customers", Customers, ("customer_id",), (), ("acquired_at",),
-                  Customers.__doc__),
-        TableSpec("leads", Leads, ("lead_id",), (("created_at", "converted_at"),),
-                  ("created_at",), Leads.__doc__),
-        TableSpec("opportunities", Opportunities, ("opportunity_id",),
-                  (("created_at", "closed_at"), ("created_at", "stage_changed_at")),
-                  ("created_at", "closed_at"), Opportunities.__doc__),
-        TableSpec("orders", Orders, ("order_id", "line_id"),
-                  (("order_date", "fulfilled_at"),), ("order_date",), Orders.__doc__),
+        TableSpec(
+            "customers", Customers, ("customer_id",), (), ("acquired_at",), Customers.__doc__
+        ),
+        TableSpec(
+            "leads",
+            Leads,
+            ("lead_id",),
+            (("created_at", "converted_at"),),
+            ("created_at",),
+            Leads.__doc__,
+        ),
+        TableSpec(
+            "opportunities",
+            Opportunities,
+            ("opportunity_id",),
+            (("created_at", "closed_at"), ("created_at", "stage_changed_at")),
+            ("created_at", "closed_at"),
+            Opportunities.__doc__,
+        ),
+        TableSpec(
+            "orders",
+            Orders,
+            ("order_id", "line_id"),
+            (("order_date", "fulfilled_at"),),
+            ("order_date",),
+            Orders.__doc__,
+        ),
         TableSpec("targets", Targets, ("period", "level", "key"), (), (), Targets.__doc__),
-        TableSpec("activities", Activities, ("activity_id",), (), ("scheduled_at",),
-                  Activities.__doc__),
-        TableSpec("satisfaction", Satisfaction, (), (), ("survey_date",),
-                  Satisfaction.__doc__),
+        TableSpec(
+            "activities", Activities, ("activity_id",), (), ("scheduled_at",), Activities.__doc__
+        ),
+        TableSpec("satisfaction", Satisfaction, (), (), ("survey_date",), Satisfaction.__doc__),
         TableSpec("engagement", Engagement, (), (), ("event_at",), Engagement.__doc__),
         TableSpec("products", Products, ("product",), (), (), Products.__doc__),
-        TableSpec("competitor_prices", CompetitorPrices, (), (), ("observed_at",),
-                  CompetitorPrices.__doc__),
-        TableSpec("marketing_spend", MarketingSpend, ("period", "source"), (), (),
-                  MarketingSpend.__doc__),
+        TableSpec(
+            "competitor_prices",
+            CompetitorPrices,
+            (),
+            (),
+            ("observed_date",),
+            CompetitorPrices.__doc__,
+        ),
+        TableSpec(
+            "marketing_spend", MarketingSpend, ("period", "source"), (), (), MarketingSpend.__doc__
+        ),
     )
 }
 
@@ -399,8 +494,7 @@ def contract_markdown() -> str:
     lines = [
         "# The salesnb data contract",
         "",
-        "Generated from `salesnb/schema.py` by `python -m salesnb contract`; do not edit"
-        " by hand.",
+        "Generated from `salesnb/schema.py` by `python -m salesnb contract`; do not edit by hand.",
         "",
         "Every table is optional: a report section whose table is absent says which"
         " table would enable it. Extra columns are kept (leads: as scoring features).",
@@ -423,8 +517,10 @@ def contract_markdown() -> str:
             lines += [f"Primary key: `{', '.join(spec.primary_key)}` (unique).", ""]
         for a, b in spec.date_order:
             lines += [f"Rule: `{b}` may not be before `{a}`.", ""]
-        lines += ["| column | required | kind | unit | rules | meaning |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "| column | required | kind | unit | rules | meaning |",
+            "|---|---|---|---|---|---|",
+        ]
         for cname, col in columns(spec.name).items():
             meta = col.metadata or {}
             rules = []

@@ -758,7 +758,7 @@ HEADLINE_KPIS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Revenue vs target", "pct", ("orders", "targets")),
     ("Win rate", "pct", ("opportunities",)),
     ("New leads", "count", ("leads",)),
-    ("Lead conversion", "pct", ("leads",)),
+    ("Lead conversion (60 days)", "pct", ("leads",)),
     ("Average deal size", "money", ("opportunities",)),
     ("Overdue receivables", "money", ("orders",)),
     ("Invoices paid late or unpaid", "pct", ("orders",)),
@@ -773,12 +773,22 @@ UNDERCUT_THRESHOLD = 0.10
 SATISFACTION_SLOPE = -1.0
 
 
+#: Days after creation within which a lead's conversion counts in the headline KPI.
+CONVERSION_WINDOW_DAYS = 60
+
+
 def _series(table: pd.DataFrame | None, column: str) -> pd.Series:
     """A KPI column indexed by period label (one row per period)."""
     if table is None or len(table) == 0 or column not in table.columns:
         return pd.Series(dtype=float)
     out = table.set_index(table["period"].astype(str))[column].astype(float)
-    return out[~out.index.duplicated()]
+    out = out[~out.index.duplicated()]
+    if "note" in table.columns:
+        notes = table.set_index(table["period"].astype(str))["note"]
+        maturing = notes[notes.astype(str).str.contains("maturing", na=False)]
+        # periods whose value can still change (e.g. a lead cohort still converting)
+        out.attrs["maturing"] = sorted(set(maturing.index))
+    return out
 
 
 def late_payment_share(orders: pd.DataFrame, *, as_of, freq: str = "quarter") -> pd.DataFrame:
@@ -887,11 +897,16 @@ def headline_series(sales, period: Period) -> dict[str, tuple[str, pd.Series]]:
             "count",
             _series(kpi.new_leads(leads, freq="quarter", comparisons=False), "leads"),
         )
+        # converted within 60 days of creation, so quarters compare like with like;
+        # a cohort whose 60 days are not over at as_of is marked as maturing
         keep(
-            "Lead conversion",
+            f"Lead conversion ({CONVERSION_WINDOW_DAYS} days)",
             "pct",
             _series(
-                kpi.lead_conversion_rate(leads, as_of=as_of, comparisons=False), "conversion_rate"
+                kpi.lead_conversion_rate(
+                    leads, as_of=as_of, within_days=CONVERSION_WINDOW_DAYS, comparisons=False
+                ),
+                "conversion_rate",
             ),
         )
     if not missing_requirements(sales, ["opportunities"], columns={"opportunities": ["closed_at"]}):
@@ -926,6 +941,8 @@ def headline_kpis(sales, period: Period) -> pd.DataFrame:
     """
     rows = []
     for name, (kind, series) in headline_series(sales, period).items():
+        if period.label in series.attrs.get("maturing", ()):
+            name = f"{name} (cohort still maturing)"
         rows.append(
             {
                 "kpi": name,
@@ -1019,6 +1036,9 @@ def unusual_moves(
     Usual range: mean ± ``sd`` standard deviations of the previous ``window``
     quarters (at least 4 needed). Only rates (``kind == "pct"``) are tested:
     money and counts grow with the business, so their level has no stable range.
+    A quarter whose value is still maturing (listed in ``series.attrs["maturing"]``,
+    e.g. a lead cohort that can still convert) is not tested: a low value there is
+    expected, not news.
 
     >>> s = pd.Series([0.30, 0.31, 0.29, 0.30, 0.32, 0.15],
     ...               index=["2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2", "2025Q3"])
@@ -1029,6 +1049,8 @@ def unusual_moves(
     rows = []
     for name, (kind, values) in series.items():
         if kind != "pct" or period.label not in values.index:
+            continue
+        if period.label in values.attrs.get("maturing", ()):
             continue
         prior_labels = [period.shift(-k).label for k in range(window, 0, -1)]
         prior = values.reindex(prior_labels).dropna()
@@ -1221,7 +1243,7 @@ def competitor_undercuts(
         ``product, competitor, price, list_price, gap_pct``, largest gap first.
 
     >>> products = pd.DataFrame({"product": ["A"], "list_price": [100.0]})
-    >>> prices = pd.DataFrame({"observed_at": pd.to_datetime(["2025-07-01", "2025-08-01",
+    >>> prices = pd.DataFrame({"observed_date": pd.to_datetime(["2025-07-01", "2025-08-01",
     ...                                                        "2025-08-01"]),
     ...                        "product": ["A", "A", "A"], "competitor": ["X", "X", "Y"],
     ...                        "price": [80.0, 90.0, 95.0]})
@@ -1231,8 +1253,8 @@ def competitor_undercuts(
     """
     cols = ["product", "competitor", "price", "list_price", "gap_pct"]
     obs = competitor_prices.loc[
-        (competitor_prices["observed_at"] >= period.start)
-        & (competitor_prices["observed_at"] < period.end)
+        (competitor_prices["observed_date"] >= period.start)
+        & (competitor_prices["observed_date"] < period.end)
     ]
     if obs.empty:
         return pd.DataFrame(columns=cols)

@@ -1381,7 +1381,7 @@ class _Company:
         f = pd.DataFrame(rows, columns=["day", "product", "competitor", "price"])
         return pd.DataFrame(
             {
-                "observed_at": _dates(self.start, f["day"].to_numpy()),
+                "observed_date": _dates(self.start, f["day"].to_numpy()),
                 "product": list(f["product"]),
                 "competitor": list(f["competitor"]),
                 "price": f["price"].to_numpy(dtype=float),
@@ -1405,7 +1405,7 @@ class _Company:
 _SORT_KEYS = {
     "satisfaction": ("rep_id", "survey_date"),
     "engagement": ("customer_id", "event_at", "channel", "event"),
-    "competitor_prices": ("observed_at", "product", "competitor"),
+    "competitor_prices": ("observed_date", "product", "competitor"),
 }
 
 
@@ -1636,7 +1636,7 @@ def fact_sheet(tables: dict[str, pd.DataFrame]) -> str:
     # 4. competitor prices
     cp = t["competitor_prices"].merge(t["products"][["product", "list_price"]], on="product")
     cp = cp.assign(
-        q=cp["observed_at"].dt.to_period("Q").astype(str), ratio=cp["price"] / cp["list_price"]
+        q=cp["observed_date"].dt.to_period("Q").astype(str), ratio=cp["price"] / cp["list_price"]
     )
     last2 = last4[-2:]
     rel = cp[cp["q"].isin(last2)].groupby(["product", "competitor", "q"])["ratio"].mean()

@@ -37,8 +37,8 @@ def prices() -> pd.DataFrame:
         ("2025-02-01", "C", "X", 10.0),  # C has no list price
         ("2025-02-01", "D", "Y", 7.0),  # D is not in products
     ]
-    df = pd.DataFrame(rows, columns=["observed_at", "product", "competitor", "price"])
-    df["observed_at"] = pd.to_datetime(df["observed_at"])
+    df = pd.DataFrame(rows, columns=["observed_date", "product", "competitor", "price"])
+    df["observed_date"] = pd.to_datetime(df["observed_date"])
     return df
 
 
@@ -109,7 +109,7 @@ def observations(draw) -> pd.DataFrame:
     n = draw(st.integers(min_value=1, max_value=40))
     return pd.DataFrame(
         {
-            "observed_at": pd.Timestamp("2024-01-01")
+            "observed_date": pd.Timestamp("2024-01-01")
             + pd.to_timedelta(
                 draw(st.lists(st.integers(0, 700), min_size=n, max_size=n)), unit="D"
             ),

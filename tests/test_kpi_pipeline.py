@@ -219,11 +219,11 @@ def test_lead_conversion_rate_needs_a_conversion_column():
 
 @pytest.mark.skipif(not X_EDUCATION.exists(), reason="../shared/data (X Education) is absent")
 def test_lead_conversion_rate_x_education_overall():
-    raw = pd.read_csv(X_EDUCATION)
-    leads = raw.rename(
-        columns={"Prospect ID": "lead_id", "Lead Source": "source", "Converted": "converted"}
-    )[["lead_id", "source", "converted"]]
-    leads["converted"] = leads["converted"].astype(bool)
+    import salesnb
+
+    mapping = Path(__file__).resolve().parents[1] / "data" / "mappings" / "x_education.toml"
+    data = salesnb.load(X_EDUCATION.parent, mapping=mapping)
+    leads = data.leads
     out = lead_conversion_rate(leads, freq=None)
     assert out["leads"].item() == 9240
     assert out["converted"].item() == 3561

@@ -558,23 +558,16 @@ def test_properties_engines_agree(data):
 
 # -- real data: Superstore -----------------------------------------------------------------------------
 def superstore_orders() -> pd.DataFrame:
-    path = SHARED_DATA / "superstore" / "Sample - Superstore.csv"
-    if not path.exists():
-        pytest.skip(f"real data not available: {path} is absent (../shared/data not mounted)")
-    raw = pd.read_csv(path, encoding="utf-8-sig", dtype={"Postal Code": str})
-    return pd.DataFrame(
-        {
-            "order_id": raw["Order ID"].astype(str),
-            "line_id": raw["Row ID"].astype(str),
-            "customer_id": raw["Customer ID"].astype(str),
-            "order_date": pd.to_datetime(raw["Order Date"], format="%m/%d/%Y"),
-            "region": raw["Region"].astype(str),
-            "product": raw["Product ID"].astype(str),
-            "quantity": raw["Quantity"].astype(float),
-            "amount": raw["Sales"].astype(float),
-            "profit": raw["Profit"].astype(float),
-        }
-    )
+    """Superstore order lines through the shipped mapping (data/mappings/superstore.toml)."""
+    folder = SHARED_DATA / "superstore"
+    if not folder.is_dir():
+        pytest.skip(f"real data not available: {folder} is absent (../shared/data not mounted)")
+    import salesnb
+
+    mapping = Path(__file__).resolve().parents[1] / "data" / "mappings" / "superstore.toml"
+    data = salesnb.load(folder, mapping=mapping)
+    assert len(data.orders) == 9994 and not data.rejected
+    return data.orders
 
 
 def test_superstore_revenue_matches_source_totals():

@@ -136,8 +136,10 @@ def test_unparsable_and_mixed_date_formats(tmp_path):
     assert "row 5, column order_date: value 'yesterday'" in msg
     assert "mixed or unparsable date formats" in msg and "'%m/%d/%Y'" in msg
     data = salesnb.load(tmp_path, as_of="2025-12-31")
-    assert data.orders["order_date"].tolist() == [pd.Timestamp("2025-01-05"),
-                                                  pd.Timestamp("2025-02-17")]
+    assert data.orders["order_date"].tolist() == [
+        pd.Timestamp("2025-01-05"),
+        pd.Timestamp("2025-02-17"),
+    ]
     assert data.rejected["orders"]["source_row"].tolist() == [4, 5]
     accounted(data)
 
@@ -169,15 +171,21 @@ def test_currency_strings_are_parsed():
 
 
 def test_currency_strings_in_a_file(tmp_path):
-    write(tmp_path, "orders.csv",
-          'order_id,customer_id,order_date,amount\nO1,C1,2025-01-05,"$1,234.50"\n')
+    write(
+        tmp_path,
+        "orders.csv",
+        'order_id,customer_id,order_date,amount\nO1,C1,2025-01-05,"$1,234.50"\n',
+    )
     assert salesnb.load(tmp_path).orders["amount"].tolist() == [1234.5]
 
 
 def test_duplicate_primary_keys(tmp_path):
     write(tmp_path, "customers.csv", "customer_id,name\nC1,A\nC2,B\nC1,A again\n")
-    with pytest.raises(DataValidationError, match=r"row 4, column customer_id: value 'C1' — "
-                                                  r"duplicate key; first seen in row 2"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"row 4, column customer_id: value 'C1' — "
+        r"duplicate key; first seen in row 2",
+    ):
         salesnb.load(tmp_path, errors="raise")
     data = salesnb.load(tmp_path)
     assert data.customers["name"].tolist() == ["A", "B"]
@@ -187,8 +195,11 @@ def test_duplicate_primary_keys(tmp_path):
 def test_orphan_foreign_keys(tmp_path):
     write(tmp_path, "customers.csv", CUSTOMERS)
     write(tmp_path, "orders.csv", ORDERS + "O4,C9,2025-03-20,10,North\n")
-    with pytest.raises(DataValidationError, match=r"row 5, column customer_id: value 'C9' — "
-                                                  r"not found in customers.customer_id"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"row 5, column customer_id: value 'C9' — "
+        r"not found in customers.customer_id",
+    ):
         salesnb.load(tmp_path, errors="raise")
     data = salesnb.load(tmp_path)
     assert "O4" not in set(data.orders["order_id"])
@@ -203,8 +214,9 @@ def test_closed_before_created(tmp_path):
         "P1,2025-01-10,proposal,won,100,2025-02-01\n"
         "P2,2025-01-10,proposal,lost,100,2025-01-02\n",
     )
-    with pytest.raises(DataValidationError, match="row 3, column closed_at.*closed_at is "
-                                                  "before created_at"):
+    with pytest.raises(
+        DataValidationError, match="row 3, column closed_at.*closed_at is before created_at"
+    ):
         salesnb.load(tmp_path, errors="raise")
 
 
@@ -219,8 +231,9 @@ def test_dates_after_as_of(good):
 
 def test_empty_file(tmp_path):
     write(tmp_path, "orders.csv", "")
-    with pytest.raises(DataSourceError, match="orders.csv: the file is empty; expected a "
-                                              "header line"):
+    with pytest.raises(
+        DataSourceError, match="orders.csv: the file is empty; expected a header line"
+    ):
         salesnb.load(tmp_path, errors="raise")
     data = salesnb.load(tmp_path)
     assert data.orders is None
@@ -235,8 +248,11 @@ def test_header_only_file(tmp_path):
 
 
 def test_semicolon_delimiter_and_decimal_comma(tmp_path):
-    write(tmp_path, "orders.csv",
-          "order_id;customer_id;order_date;amount\nO1;C1;2025-01-05;1.234,50\n")
+    write(
+        tmp_path,
+        "orders.csv",
+        "order_id;customer_id;order_date;amount\nO1;C1;2025-01-05;1.234,50\n",
+    )
     data = salesnb.load(tmp_path, mapping={"tables": {"orders": {"decimal": ","}}})
     assert data.orders["amount"].tolist() == [1234.5]
     assert any("delimiter ';' detected" in n for n in data.notes)
@@ -265,8 +281,11 @@ def test_trailing_empty_columns_dropped_and_extra_columns_kept(tmp_path):
 
 
 def test_html_and_formula_text_is_kept_verbatim(tmp_path):
-    write(tmp_path, "customers.csv",
-          'customer_id,name\nC1,<script>alert(1)</script>\nC2,"=HYPERLINK(""x"")"\nC3,+1 Co\n')
+    write(
+        tmp_path,
+        "customers.csv",
+        'customer_id,name\nC1,<script>alert(1)</script>\nC2,"=HYPERLINK(""x"")"\nC3,+1 Co\n',
+    )
     names = salesnb.load(tmp_path).customers["name"].tolist()
     assert names == ["<script>alert(1)</script>", '=HYPERLINK("x")', "+1 Co"]
 
@@ -328,12 +347,20 @@ def test_mapping_renames_values_dates_derive_filter(tmp_path):
         "tables": {
             "opportunities": {
                 "file": "deals.csv",
-                "columns": {"opportunity_id": "Deal", "created_at": "Opened",
-                            "stage": "Phase", "status": "Outcome", "rep_id": "Owner"},
+                "columns": {
+                    "opportunity_id": "Deal",
+                    "created_at": "Opened",
+                    "stage": "Phase",
+                    "status": "Outcome",
+                    "rep_id": "Owner",
+                },
                 "values": {
                     "status": {"Closed Won": "won", "Closed Lost": "lost", "Open": "open"},
-                    "stage": {"Proposal": "proposal", "Negotiation": "negotiation",
-                              "Discovery": "discovery"},
+                    "stage": {
+                        "Proposal": "proposal",
+                        "Negotiation": "negotiation",
+                        "Discovery": "discovery",
+                    },
                 },
                 "dates": {"created_at": "%d.%m.%Y"},
                 "derive": {"amount": "Qty * `Unit Price`"},
@@ -358,17 +385,22 @@ def test_mapping_errors_are_clear(tmp_path):
         salesnb.load(tmp_path, mapping={"tables": {"order": {}}})
     with pytest.raises(MappingError, match="not a contract column; did you mean 'amount'"):
         salesnb.load(tmp_path, mapping={"tables": {"orders": {"columns": {"amont": "a"}}}})
-    with pytest.raises(MappingError, match="mapped column 'Sales' .* not found; found "
-                                           "columns: a, b"):
-        salesnb.load(tmp_path, mapping={"tables": {"orders": {"file": "x.csv",
-                                                              "columns": {"amount": "Sales"}}}})
+    with pytest.raises(
+        MappingError, match="mapped column 'Sales' .* not found; found columns: a, b"
+    ):
+        salesnb.load(
+            tmp_path,
+            mapping={"tables": {"orders": {"file": "x.csv", "columns": {"amount": "Sales"}}}},
+        )
 
 
 def test_yaml_mapping(tmp_path):
     write(tmp_path, "c.csv", "ID,Name\n1,A\n")
     m = tmp_path / "m.yml"
-    m.write_text("tables:\n  customers:\n    file: c.csv\n    columns:\n"
-                 "      customer_id: ID\n      name: Name\n")
+    m.write_text(
+        "tables:\n  customers:\n    file: c.csv\n    columns:\n"
+        "      customer_id: ID\n      name: Name\n"
+    )
     assert salesnb.load(tmp_path, mapping=m).customers["customer_id"].tolist() == ["1"]
 
 
@@ -388,8 +420,12 @@ def test_superstore_through_mapping():
     o = data.orders
     assert o["amount"].sum() == pytest.approx(2_297_200.8603, abs=1e-6)
     by_region = o.groupby("region")["amount"].sum().round(2).to_dict()
-    assert by_region == {"West": 725457.82, "East": 678781.24, "Central": 501239.89,
-                         "South": 391721.90}
+    assert by_region == {
+        "West": 725457.82,
+        "East": 678781.24,
+        "Central": 501239.89,
+        "South": 391721.90,
+    }
     assert len(data.customers) == 793 and o["order_id"].nunique() == 5009
 
 
@@ -407,7 +443,7 @@ def test_row_numbers_stay_exact_with_blank_lines_and_quoted_line_breaks(tmp_path
     write(
         tmp_path,
         "orders.csv",
-        'order_id,customer_id,order_date,amount,note\n'
+        "order_id,customer_id,order_date,amount,note\n"
         'O1,C1,2025-01-05,1,"two\nlines"\n'
         "\n"
         "O2,C1,2025-01-06,x,\n",

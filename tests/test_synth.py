@@ -334,7 +334,7 @@ def test_fact_best_lead_source(sample):
 
 def test_fact_undercut_product(sample):
     cp = sample["competitor_prices"].merge(sample["products"], on="product")
-    cp = cp.assign(q=_quarter(cp["observed_at"]), ratio=cp["price"] / cp["list_price"])
+    cp = cp.assign(q=_quarter(cp["observed_date"]), ratio=cp["price"] / cp["list_price"])
     recent = (
         cp[cp["q"].isin(LAST4[-2:])]
         .groupby(["product", "competitor", "q"])["ratio"]

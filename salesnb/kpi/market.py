@@ -1,7 +1,7 @@
 """Market KPIs: our prices against competitor prices.
 
 Reads ``products`` (``product``, ``list_price``) and ``competitor_prices``
-(``observed_at``, ``product``, ``competitor``, ``price``), see
+(``observed_date``, ``product``, ``competitor``, ``price``), see
 :mod:`salesnb.schema`. Inputs may be pandas or polars DataFrames, polars
 LazyFrames or DuckDB relations; the result is of the kind of
 ``competitor_prices``.
@@ -40,7 +40,7 @@ def price_index(
 ):
     """Price index of our list price against competitor prices, per product and period.
 
-    The period is that of ``observed_at``. Per product and period, over all
+    The period is that of ``observed_date``. Per product and period, over all
     competitor observations in the period:
 
     - ``list_price``: our current list price (``products`` has no price
@@ -68,7 +68,7 @@ def price_index(
     products : DataFrame or lazy frame
         Needs ``product`` and ``list_price``.
     competitor_prices : DataFrame or lazy frame
-        Needs ``observed_at``, ``product``, ``competitor``, ``price``.
+        Needs ``observed_date``, ``product``, ``competitor``, ``price``.
     freq : str, default "quarter"
     undercut_threshold : float, default 0.0
         Relative margin in [0, 1).
@@ -90,7 +90,7 @@ def price_index(
     >>> import pandas as pd
     >>> products = pd.DataFrame({"product": ["A", "B"], "list_price": [100.0, 50.0]})
     >>> prices = pd.DataFrame({
-    ...     "observed_at": pd.to_datetime(["2025-01-10", "2025-02-10", "2025-03-01",
+    ...     "observed_date": pd.to_datetime(["2025-01-10", "2025-02-10", "2025-03-01",
     ...                                    "2025-01-15"]),
     ...     "product": ["A", "A", "A", "B"],
     ...     "competitor": ["X", "Y", "Y", "X"],
@@ -111,9 +111,9 @@ def price_index(
     obs = open_frame(
         competitor_prices,
         table="competitor_prices",
-        required=["observed_at", "product", "competitor", "price"],
+        required=["observed_date", "product", "competitor", "price"],
     )
-    obs = obs.select("observed_at", "product", "competitor", nw.col("price").cast(nw.Float64))
+    obs = obs.select("observed_date", "product", "competitor", nw.col("price").cast(nw.Float64))
     require_columns(
         open_frame(products, table="products"), ["product", "list_price"], table="products"
     )
@@ -121,7 +121,7 @@ def price_index(
     prod = prod.select("product", nw.col("list_price").cast(nw.Float64)).unique(
         subset=["product"], keep="any"
     )
-    obs = with_period(obs, "observed_at", freq=freq, fiscal_year_start=fiscal_year_start)
+    obs = with_period(obs, "observed_date", freq=freq, fiscal_year_start=fiscal_year_start)
     keys = [PERIOD_START, "product"]
     stats = obs.group_by(keys).agg(
         nw.col("price").median().alias("competitor_median"),
