@@ -418,7 +418,32 @@ def parse_flags(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _clean_text(values: pd.Series, *, strip: bool) -> pd.Series:
+    """Text columns: strip (ids, categories), empty -> missing.
+
+    A dictionary-encoded source column (pandas ``category``, Parquet dictionary)
+    stays categorical: only its categories are cleaned, so a 10M-row column of
+    a few distinct values is not expanded into 10M strings.
+    """
     sdt = _string_dtype()
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = values.cat.categories
+        if not (pd.api.types.is_string_dtype(cats.dtype) or cats.dtype == object):
+            values = values.cat.rename_categories(cats.astype(str))
+            cats = values.cat.categories
+        clean = pd.Index(cats.astype(sdt))
+        if strip:
+            clean = clean.str.strip()
+        if clean.equals(pd.Index(cats.astype(sdt))) and not (clean == "").any():
+            return values
+        # map each category to its cleaned text (duplicates after stripping merge)
+        mapping = dict(zip(cats, clean, strict=True))
+        out = values.map(lambda v: mapping.get(v, v) if pd.notna(v) else v)
+        out = (
+            out.cat.remove_categories([c for c in out.cat.categories if c == ""])
+            if isinstance(out.dtype, pd.CategoricalDtype)
+            else out.mask(out == "")
+        )
+        return out
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         # integral floats from spreadsheets/parquet: "123.0" -> "123"
         text = values.astype("string").str.replace(r"\.0$", "", regex=True).astype(sdt)
@@ -1119,7 +1144,7 @@ def _validate_schema(table: str, frame: pd.DataFrame, origin: str, problems: _Co
         strict=False,
     )
     try:
-        sub.validate(frame, lazy=True)
+        sub.validate(frame, lazy=True, inplace=True)  # inplace: no copy of the table
     except pa.errors.SchemaErrors as exc:
         fc = exc.failure_cases
         for rec in fc.itertuples(index=False):
