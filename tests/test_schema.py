@@ -45,7 +45,7 @@ def test_keys_and_references_point_at_contract_columns(table):
         assert key in cols
     for a, b in spec.date_order:
         assert a in cols and b in cols
-    for name, col in cols.items():
+    for col in cols.values():
         ref = (col.metadata or {}).get("references")
         if ref:
             parent, pcol = ref.split(".")
