@@ -1,6 +1,12 @@
 """salesnb: sales-performance KPIs, models and report packs from CRM/ERP data."""
 
-from salesnb.errors import DataSourceError, DataValidationError, MappingError, SalesnbError
+from salesnb.errors import (
+    DataSourceError,
+    DataValidationError,
+    MappingError,
+    MissingColumnsError,
+    SalesnbError,
+)
 from salesnb.load import SalesData, load
 
 __version__ = "0.1.0"
@@ -12,5 +18,6 @@ __all__ = [
     "DataSourceError",
     "DataValidationError",
     "MappingError",
+    "MissingColumnsError",
     "__version__",
 ]

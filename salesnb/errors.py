@@ -13,6 +13,7 @@ __all__ = [
     "DataSourceError",
     "MappingError",
     "DataValidationError",
+    "MissingColumnsError",
     "PROBLEM_COLUMNS",
 ]
 
@@ -31,6 +32,13 @@ class DataSourceError(SalesnbError):
 
 class MappingError(SalesnbError):
     """A mapping file is malformed or refers to something that does not exist."""
+
+
+class MissingColumnsError(SalesnbError, KeyError):
+    """A table lacks columns a KPI or model needs; the message names them and lists those present."""
+
+    def __str__(self) -> str:  # KeyError would show the repr of the message
+        return str(self.args[0]) if self.args else ""
 
 
 class DataValidationError(SalesnbError):

@@ -80,7 +80,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import narwhals as nw
 import pandas as pd
 
-from salesnb.errors import SalesnbError
+from salesnb.errors import MissingColumnsError
 from salesnb.periods import (
     normalize_freq,
     period_label_expr,
@@ -112,13 +112,6 @@ __all__ = [
 
 PERIOD = "period"
 PERIOD_START = "period_start"
-
-
-class MissingColumnsError(SalesnbError, KeyError):
-    """A table lacks columns a KPI needs; the message names them and lists those present."""
-
-    def __str__(self) -> str:  # KeyError would show the repr of the message
-        return str(self.args[0]) if self.args else ""
 
 
 def _is_lazy(native) -> bool:
