@@ -1275,6 +1275,22 @@ def bullet_list(messages: Iterable[str]) -> str:
     return "\n".join(f"- {md_escape(m)}" for m in messages)
 
 
+def movement_text(places) -> str:
+    """Rank movement since the previous period as a short label.
+
+    >>> [movement_text(m) for m in (2, -1, 0, float("nan"))]
+    ['▲ 2', '▼ 1', '=', 'new']
+    """
+    if _missing(places):
+        return "new"
+    places = int(places)
+    if places > 0:
+        return f"▲ {places}"
+    if places < 0:
+        return f"▼ {-places}"
+    return "="
+
+
 def leaderboard(sales, period: Period, *, top: int | None = None) -> pd.DataFrame:
     """Reps ranked by revenue in the quarter, with deals won and quota attainment.
 
@@ -1355,12 +1371,14 @@ def key_tables(sales, period: Period, *, currency: str = "$") -> dict:
         out["attention"] = []
     board = leaderboard(sales, period)
     if len(board):
+        shown = board[["rank", "rep", "team", "region", "revenue", "deals_won", "attainment"]]
+        shown = shown.assign(move=[movement_text(m) for m in board["movement"]])
         out["leaderboard"] = format_table(
-            board[["rank", "rep", "team", "region", "revenue", "deals_won", "attainment"]],
+            shown,
             money=["revenue"],
             pct=["attainment"],
             currency=currency,
-            rename={"deals_won": "deals won", "attainment": "quota"},
+            rename={"deals_won": "deals won", "attainment": "quota", "move": "vs last qtr"},
         )
         out["workbook"]["leaderboard"] = (board, {"money": ["revenue"], "pct": ["attainment"]})
     if not missing_requirements(sales, ["orders"]):
