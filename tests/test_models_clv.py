@@ -673,3 +673,49 @@ def test_ml_customer_value_time_shifted(cdnow_sample, sample_split, one_openmp_t
     assert table.loc["ml", "spearman_spend"] > 0.3
     with pytest.raises(ValueError, match=r"missing required column\(s\) \['duration_holdout'\]"):
         MLCustomerValue().fit(train.drop(columns="duration_holdout"))
+
+
+# -- orchestration used by the customers notebook --------------------------------------------
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+@pytest.fixture(scope="module")
+def sample_orders():
+    import salesnb
+
+    orders = salesnb.load(SAMPLE_DIR, tables=["orders"]).orders
+    return orders.loc[orders["status"] != "cancelled"]
+
+
+def test_compare_on_holdout_scores_all_models_against_what_happened(sample_orders):
+    cols = dict(customer_col="customer_id", date_col="order_date", amount_col="amount")
+    table, calibration_end = clv.compare_on_holdout(
+        sample_orders, observation_end="2026-09-30", holdout_months=6, **cols
+    )
+    assert calibration_end == pd.Timestamp("2026-03-30")
+    assert list(table.index) == ["BG/NBD + Gamma-Gamma", "machine learning", "naive_baseline"]
+    # actual holdout spend: customers who bought up to the calibration end, their
+    # purchases in (calibration_end, observation_end]
+    known = sample_orders.loc[sample_orders["order_date"] <= calibration_end, "customer_id"]
+    later = sample_orders.loc[
+        (sample_orders["order_date"] > calibration_end)
+        & (sample_orders["order_date"] <= pd.Timestamp("2026-09-30"))
+        & sample_orders["customer_id"].isin(set(known))
+    ]
+    assert table["actual_spend"].iloc[0] == pytest.approx(later["amount"].sum(), rel=1e-9)
+    assert (table["n_customers"] == known.nunique()).all()
+    assert table["predicted_spend"].gt(0).all()
+
+
+def test_predicted_customer_value_is_sorted_and_positive(sample_orders):
+    value = clv.predicted_customer_value(
+        sample_orders,
+        customer_col="customer_id",
+        date_col="order_date",
+        amount_col="amount",
+        observation_end="2026-09-30",
+        horizon_months=12,
+    )
+    assert value["predicted_value"].is_monotonic_decreasing
+    assert value["predicted_value"].ge(0).all()
+    assert len(value) == sample_orders["customer_id"].nunique()
