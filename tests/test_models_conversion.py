@@ -437,3 +437,36 @@ def test_x_education_model_beats_baselines_out_of_time(x_education):
     enc = fitted.pipeline_.named_steps["prepare"].named_transformers_["categorical"][-1]
     spec = enc.categories_[fitted.categorical_features_.index("specialization")]
     assert "Select" not in list(spec) and "(missing)" in list(spec)
+
+
+def test_pipeline_win_probability_uses_the_model_only_when_it_beats_baselines():
+    from salesnb.models.conversion import pipeline_win_probability
+
+    rng = np.random.default_rng(3)
+    n = 400
+    created = pd.Timestamp("2025-01-01") + pd.to_timedelta(np.arange(n), unit="D")
+    amount = rng.gamma(2.0, 500.0, n)
+    # informative: big deals are won far more often
+    won = rng.random(n) < np.where(amount > np.median(amount), 0.8, 0.1)
+    status = np.where(won, "won", "lost").astype(object)
+    status[-40:] = "open"
+    opps = pd.DataFrame(
+        {
+            "opportunity_id": [f"O{i}" for i in range(n)],
+            "created_at": created,
+            "amount": amount,
+            "product": rng.choice(["a", "b"], n),
+            "status": status,
+            "stage": "proposal",
+        }
+    )
+    chosen = pipeline_win_probability(opps, margin=0.02)
+    assert chosen.source.startswith("model:")
+    assert set(chosen.win_probability.index) == {f"O{i}" for i in range(n - 40, n)}
+    assert chosen.win_probability.between(0, 1).all()
+    # uninformative: outcome independent of everything -> fall back to stage history
+    noise = opps.assign(status=np.where(rng.random(n) < 0.4, "won", "lost"))
+    noise.loc[noise.index[-40:], "status"] = "open"
+    fallback = pipeline_win_probability(noise, margin=0.05)
+    assert fallback.source == "stage_win_rates" and fallback.win_probability is None
+    assert "does not beat the best baseline" in fallback.reason

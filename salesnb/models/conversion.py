@@ -63,6 +63,8 @@ __all__ = [
     "evaluate_classifiers",
     "evaluate_conversion",
     "score",
+    "PipelineProbability",
+    "pipeline_win_probability",
 ]
 
 #: Columns never used as features because they are recorded after (or because
@@ -990,3 +992,78 @@ def score(
     p = model.predict_proba(rows)[:, 1] if len(rows) else np.array([], dtype=float)
     index = pd.Index(rows[id_col].to_numpy(dtype=object), name=id_col)
     return pd.Series(p, index=index, name="win_probability")
+
+
+@dataclass(frozen=True)
+class PipelineProbability:
+    """Win probabilities for the pipeline-weighted forecast, and why they were chosen.
+
+    Attributes
+    ----------
+    win_probability : pandas.Series or None
+        Per open ``opportunity_id``; None means "use the historical win rate of
+        each deal's stage" (:func:`salesnb.models.forecast.stage_win_rates`).
+    source : str
+        ``"model:<name>"`` or ``"stage_win_rates"``.
+    reason : str
+        One sentence a report can show.
+    metrics : pandas.DataFrame
+        The out-of-time evaluation behind the choice.
+    """
+
+    win_probability: pd.Series | None
+    source: str
+    reason: str
+    metrics: pd.DataFrame
+
+
+def pipeline_win_probability(
+    opportunities: pd.DataFrame,
+    *,
+    models: Sequence[str] = ("logistic", "hgb"),
+    margin: float = 0.02,
+    test_size: float = 0.25,
+    random_state: int = 0,
+) -> PipelineProbability:
+    """Choose the win probability of open deals honestly: model or stage history.
+
+    The deal-scoring models are evaluated out of time on closed deals
+    (:func:`evaluate_conversion`). The best model by ROC AUC is used to score
+    the open deals only when it beats the best baseline (prior, one-feature
+    rate) by at least ``margin`` ROC AUC; otherwise the pipeline is weighted by
+    the historical win rate of each deal's stage, which needs no model.
+
+    Raises
+    ------
+    ValueError
+        No closed deals of both outcomes to learn from.
+    """
+    evaluation = evaluate_conversion(
+        opportunities,
+        kind="opportunities",
+        models=models,
+        test_size=test_size,
+        random_state=random_state,
+        n_repeats=1,
+    )
+    metrics = evaluation.metrics
+    is_base = metrics["baseline"].astype(bool)
+    best_model = metrics.loc[~is_base].sort_values("roc_auc", ascending=False).iloc[0]
+    best_base = metrics.loc[is_base].sort_values("roc_auc", ascending=False).iloc[0]
+    gain = float(best_model["roc_auc"] - best_base["roc_auc"])
+    if gain >= margin:
+        name = str(best_model["model"])
+        proba = score(evaluation.models[name], opportunities, kind="opportunities")
+        reason = (
+            f"Deals are weighted by the {name} deal-scoring model (ROC AUC "
+            f"{best_model['roc_auc']:.3f} on later deals vs {best_base['roc_auc']:.3f} for "
+            f"the best baseline, {best_base['model']})."
+        )
+        return PipelineProbability(proba, f"model:{name}", reason, metrics)
+    reason = (
+        f"Deals are weighted by the historical win rate of their stage: the best deal-scoring "
+        f"model ({best_model['model']}, ROC AUC {best_model['roc_auc']:.3f} on later deals) "
+        f"does not beat the best baseline ({best_base['model']}, {best_base['roc_auc']:.3f}) "
+        f"by {margin:.2f}."
+    )
+    return PipelineProbability(None, "stage_win_rates", reason, metrics)
