@@ -43,6 +43,7 @@ import logging
 import re
 import tomllib
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -1175,10 +1176,18 @@ def _rule_text(table: str, column: str | None, check: str) -> str:
     return f"failed check {check}"
 
 
-def _table_rules(spec: TableSpec, frame: pd.DataFrame, origin: str, problems: _Collector):
+def _table_rules(
+    spec: TableSpec,
+    frame: pd.DataFrame,
+    origin: str,
+    problems: _Collector,
+    *,
+    raw_key: tuple | None = None,
+    raw: pd.DataFrame | None = None,
+):
     # primary key
     pk = [c for c in spec.primary_key if c in frame.columns]
-    if pk and len(frame) and not _surely_unique(frame, pk):
+    if pk and len(frame) and not _key_is_unique(frame, pk, raw_key, raw):
         key = frame[pk]
         dup = key.duplicated(keep="first") & key.notna().all(axis=1)
         if dup.any():
@@ -1206,6 +1215,50 @@ def _table_rules(spec: TableSpec, frame: pd.DataFrame, origin: str, problems: _C
                     for x, y in zip(frame.loc[wrong, b], frame.loc[wrong, a], strict=True)
                 ]
                 problems.add(spec.name, origin, frame.index[wrong], b, vals, f"{b} is before {a}")
+
+
+def _start_key_check(pool, table: str, tmap: dict, raw: pd.DataFrame) -> tuple | None:
+    """Count distinct raw values of a single-column key in a worker thread.
+
+    Returns ``(source_column, future)`` or None when the key has several
+    columns or its raw column is not Arrow-backed.
+    """
+    pk = TABLES[table].primary_key
+    if len(pk) != 1 and not all(c not in raw.columns for c in pk[1:]):
+        return None
+    renames = {t: s for t, s in (tmap.get("columns") or {}).items()}
+    src = renames.get(pk[0], pk[0] if not renames else None)
+    if src is None or src not in raw.columns or tmap.get("distinct") or tmap.get("derive"):
+        return None
+    arr = getattr(raw[src].array, "_pa_array", None)
+    if arr is None:
+        return None
+    import pyarrow.compute as pc
+
+    return src, pool.submit(lambda: pc.count_distinct(arr, mode="all").as_py())
+
+
+def _key_is_unique(
+    frame: pd.DataFrame, pk: list[str], raw_key: tuple | None, raw: pd.DataFrame | None
+) -> bool:
+    """True when the key surely has no repeats (then the slow search is skipped).
+
+    Uses the raw-column count from :func:`_start_key_check` when the parsed key
+    equals the raw one row for row (parsing only strips blanks, which could
+    merge two raw values); otherwise counts the parsed key.
+    """
+    if raw_key is not None and raw is not None and len(pk) == 1:
+        src, future = raw_key
+        distinct = future.result()
+        if distinct == len(raw):
+            parsed = frame[pk[0]]
+            original = raw.loc[frame.index, src] if len(frame) != len(raw) else raw[src]
+            if parsed.dtype == original.dtype and bool(
+                (parsed.isna() == original.isna()).all()
+                and (parsed.fillna("") == original.fillna("")).all()
+            ):
+                return True
+    return _surely_unique(frame, pk)
 
 
 def _surely_unique(frame: pd.DataFrame, pk: list[str]) -> bool:
@@ -1343,6 +1396,7 @@ def load(
     filtered: dict[str, list[pd.DataFrame]] = {}
     structural: list[str] = []
     cache: dict = {}
+    pool = ThreadPoolExecutor(max_workers=1)
     for table in wanted:
         tmap = mapped_tables.get(table, {})
         try:
@@ -1360,6 +1414,9 @@ def load(
                 f"{Path(raw.origin).name}: header only, no rows (table {table} is empty)"
             )
         extra: list[pd.DataFrame] = []
+        # the key-uniqueness count is the slowest check on big tables: it runs on the
+        # raw key column in a thread (Arrow releases the GIL) while the columns parse
+        key_check = _start_key_check(pool, table, tmap, raw.frame)
         try:
             frame, raw_frame = _prepare(table, raw, tmap, problems, extra)
         except _MissingColumns as exc:
@@ -1379,7 +1436,8 @@ def load(
         parsed[table], raws[table], origins[table] = frame, raw_frame, raw.origin
         filtered[table] = extra
         _validate_schema(table, frame, raw.origin, problems)
-        _table_rules(TABLES[table], frame, raw.origin, problems)
+        _table_rules(TABLES[table], frame, raw.origin, problems, raw_key=key_check, raw=raw.frame)
+    pool.shutdown(wait=True)
     # as_of
     as_of_ts = _decide_as_of(as_of if as_of is not None else mp.get("as_of"), parsed, problems)
     for table, frame in parsed.items():

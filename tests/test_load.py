@@ -452,3 +452,19 @@ def test_row_numbers_stay_exact_with_blank_lines_and_quoted_line_breaks(tmp_path
     assert data.rejected["orders"]["source_row"].tolist() == [4]  # header = row 1
     assert data.orders["note"].tolist() == ["two\nlines"]
     assert any("1 blank line(s) skipped" in n for n in data.notes)
+
+
+def test_keys_equal_after_stripping_blanks_are_duplicates(tmp_path):
+    # raw values differ ("C1" vs " C1 ") but the parsed keys collide
+    write(tmp_path, "customers.csv", 'customer_id,name\nC1,A\n" C1 ",B\nC2,C\n')
+    data = salesnb.load(tmp_path)
+    assert data.customers["customer_id"].tolist() == ["C1", "C2"]
+    assert "duplicate key; first seen in row 2" in data.rejected["customers"]["reason"].iloc[0]
+
+
+def test_duplicate_keys_in_parquet_are_found(tmp_path):
+    frame = pd.DataFrame({"customer_id": ["C1", "C2", "C1"], "name": ["A", "B", "C"]})
+    frame.to_parquet(tmp_path / "customers.parquet")
+    data = salesnb.load(tmp_path)
+    assert data.customers["name"].tolist() == ["A", "B"]
+    assert data.rejected["customers"]["source_row"].tolist() == [3]
