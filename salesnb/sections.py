@@ -942,7 +942,11 @@ def headline_kpis(sales, period: Period) -> pd.DataFrame:
     rows = []
     for name, (kind, series) in headline_series(sales, period).items():
         if period.label in series.attrs.get("maturing", ()):
-            name = f"{name} (cohort still maturing)"
+            name = (
+                f"{name[:-1]}, cohort still maturing)"
+                if name.endswith(")")
+                else f"{name} (cohort still maturing)"
+            )
         rows.append(
             {
                 "kpi": name,
