@@ -1224,7 +1224,7 @@ def _start_key_check(pool, table: str, tmap: dict, raw: pd.DataFrame) -> tuple |
     columns or its raw column is not Arrow-backed.
     """
     pk = TABLES[table].primary_key
-    if len(pk) != 1 and not all(c not in raw.columns for c in pk[1:]):
+    if not pk or (len(pk) != 1 and any(c in raw.columns for c in pk[1:])):
         return None
     renames = {t: s for t, s in (tmap.get("columns") or {}).items()}
     src = renames.get(pk[0], pk[0] if not renames else None)

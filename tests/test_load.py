@@ -468,3 +468,20 @@ def test_duplicate_keys_in_parquet_are_found(tmp_path):
     data = salesnb.load(tmp_path)
     assert data.customers["name"].tolist() == ["A", "B"]
     assert data.rejected["customers"]["source_row"].tolist() == [3]
+
+
+def test_tables_without_a_primary_key_load(tmp_path):
+    write(tmp_path, "reps.csv", "rep_id,name\nR1,Ann\n")
+    write(
+        tmp_path, "satisfaction.csv", "rep_id,survey_date,score\nR1,2025-03-31,8\nR1,2025-06-30,7\n"
+    )
+    data = salesnb.load(tmp_path)
+    assert data.satisfaction["score"].tolist() == [8.0, 7.0]
+    accounted(data)
+
+
+def test_bundled_sample_loads_without_rejections():
+    data = salesnb.load(ROOT / "data" / "sample")
+    assert len(data.tables) == 12 and not data.rejected
+    assert data.as_of == pd.Timestamp("2026-09-30")
+    accounted(data)
