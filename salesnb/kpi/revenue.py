@@ -36,6 +36,7 @@ from salesnb.kpi._frame import (
     close_frame,
     column_names,
     drop_cancelled,
+    encode_keys,
     finish,
     open_frame,
     ratio,
@@ -318,10 +319,12 @@ def new_vs_recurring_revenue(
         customers=customers,
     )
     frame = with_period(frame, "order_date", freq=freq, fiscal_year_start=fiscal_year_start)
+    if "customer_id" not in by:  # pandas: hash the ids once, not at the group-by and the window
+        frame = encode_keys(frame, ["customer_id"])
     # one row per customer, period and group: far fewer rows than orders
     per_customer = frame.group_by(["customer_id", PERIOD_START, *by]).agg(nw.col("amount").sum())
     # the customer's first period: polars is faster with a group-by and join, pandas
-    # (one factorisation of the ids less, no merge) and SQL engines with a window
+    # (no merge; the window over the integer codes is cheap) and SQL engines with a window
     if per_customer.implementation.is_polars():
         first = per_customer.group_by("customer_id").agg(
             nw.col(PERIOD_START).min().alias("__first")
@@ -392,6 +395,7 @@ def _per_entity(
     )
     frame = frame.filter(~nw.col(entity).is_null())
     frame = with_period(frame, "order_date", freq=freq, fiscal_year_start=fiscal_year_start)
+    frame = encode_keys(frame, [entity])  # pandas: integer codes count faster than text
     keys = [PERIOD_START, *[c for c in by if c != entity]]
     if frame.implementation.is_polars():  # two group-bys beat a distinct count in polars
         per_entity = frame.group_by([*keys, entity]).agg(nw.col("amount").sum())
