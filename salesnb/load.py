@@ -1233,9 +1233,27 @@ def _start_key_check(pool, table: str, tmap: dict, raw: pd.DataFrame) -> tuple |
     arr = getattr(raw[src].array, "_pa_array", None)
     if arr is None:
         return None
+    return src, pool.submit(_distinct_count, arr)
+
+
+def _distinct_count(arr) -> int:
+    """Number of distinct values of an Arrow array (nulls count as one value).
+
+    Keys exported in order (database ids, invoice numbers) are strictly
+    increasing: then every value is distinct, which one vectorised comparison
+    shows in a fraction of the time of hashing every value.
+    """
+    import pyarrow as pa_
     import pyarrow.compute as pc
 
-    return src, pool.submit(lambda: pc.count_distinct(arr, mode="all").as_py())
+    if isinstance(arr, pa_.ChunkedArray):
+        arr = arr.combine_chunks()
+    n = len(arr)
+    if n > 1 and arr.null_count == 0:
+        increasing = pc.all(pc.greater(arr.slice(1), arr.slice(0, n - 1))).as_py()
+        if increasing:
+            return n
+    return pc.count_distinct(arr, mode="all").as_py()
 
 
 def _key_is_unique(
@@ -1269,9 +1287,7 @@ def _surely_unique(frame: pd.DataFrame, pk: list[str]) -> bool:
     arr = getattr(s.array, "_pa_array", None)
     if arr is None:
         return False
-    import pyarrow.compute as pc
-
-    return pc.count_distinct(arr, mode="all").as_py() == len(s)
+    return _distinct_count(arr) == len(s)
 
 
 def _check_as_of(

@@ -485,3 +485,14 @@ def test_bundled_sample_loads_without_rejections():
     assert len(data.tables) == 12 and not data.rejected
     assert data.as_of == pd.Timestamp("2026-09-30")
     accounted(data)
+
+
+def test_distinct_count_fast_path_for_ordered_keys():
+    import pyarrow as pa
+
+    from salesnb.load import _distinct_count
+
+    assert _distinct_count(pa.array(["a1", "a2", "b"])) == 3  # increasing: fast path
+    assert _distinct_count(pa.array(["b", "a", "b"])) == 2  # not ordered: hashed
+    assert _distinct_count(pa.array(["a", "a", "b"])) == 2  # ordered with a repeat
+    assert _distinct_count(pa.chunked_array([["a", None], ["c"]])) == 3
