@@ -648,7 +648,12 @@ def _sniff_delimiter(first_line: str) -> str:
 
 
 def _read_text(
-    path: Path, *, encoding: str | None, delimiter: str | None, skip_rows: int = 0
+    path: Path,
+    *,
+    encoding: str | None,
+    delimiter: str | None,
+    skip_rows: int = 0,
+    typed: dict[str, str] | None = None,
 ) -> _Raw:
     notes: list[str] = []
     opener = gzip.open if path.name.lower().endswith(".gz") else open
@@ -686,7 +691,7 @@ def _read_text(
         )
 
     fast = _read_text_arrow(
-        path, first, encoding=encoding, delimiter=delimiter, skip_rows=skip_rows
+        path, first, encoding=encoding, delimiter=delimiter, skip_rows=skip_rows, typed=typed
     )
     if fast is not None:
         return _Raw(fast, str(path), notes)
@@ -713,8 +718,36 @@ def _read_text(
     return _Raw(frame, str(path), notes)
 
 
+def _typed_columns(table: str, tmap: dict) -> dict[str, str]:
+    """Source columns that Arrow may parse while reading: numbers and ISO dates.
+
+    Only columns read straight into a number or date contract column: not
+    those with a mapping date format, value map or decimal comma.
+    """
+    if tmap.get("decimal", ".") != "." or tmap.get("derive") or tmap.get("filter"):
+        return {}
+    renames = tmap.get("columns") or {}
+    formats = tmap.get("dates") or {}
+    value_maps = tmap.get("values") or {}
+    out = {}
+    for name, col in columns(table).items():
+        kind = (col.metadata or {}).get("kind")
+        if kind not in ("number", "timestamp", "date") or name in formats or name in value_maps:
+            continue
+        src = renames.get(name, None if renames else name)
+        if src is not None:
+            out[src] = kind
+    return out
+
+
 def _read_text_arrow(
-    path: Path, header_line: str, *, encoding: str, delimiter: str, skip_rows: int
+    path: Path,
+    header_line: str,
+    *,
+    encoding: str,
+    delimiter: str,
+    skip_rows: int,
+    typed: dict[str, str] | None = None,
 ) -> pd.DataFrame | None:
     """Fast path: read delimited text with Arrow's multithreaded reader.
 
@@ -722,6 +755,11 @@ def _read_text_arrow(
     names, and exactly one line per row (no blank lines, no line breaks inside
     quoted values — checked by counting lines). Otherwise None, and the caller
     uses pandas' reader, which keeps blank lines visible.
+
+    ``typed`` names columns whose contract kind is a number or an ISO date:
+    Arrow parses them while reading. If any value in them does not parse (a
+    currency string, another date format), the file is read again as text and
+    the per-row parsers report each bad value.
     """
     import pyarrow as pa_
     import pyarrow.csv as pacsv
@@ -738,20 +776,42 @@ def _read_text_arrow(
     if last != b"\n":
         n_lines += 1
     enc = {"utf-8-sig": "utf8", "utf-8": "utf8"}.get(encoding, encoding)
-    try:
-        table = pacsv.read_csv(
+    arrow_types = {
+        "number": pa_.float64(),
+        "timestamp": pa_.timestamp("ns"),
+        "date": pa_.timestamp("ns"),
+    }
+
+    def _read(types: dict):
+        return pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(encoding=enc, skip_rows=skip_rows, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa_.string() for n in names},
+                column_types=types,
                 null_values=[""],
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
+                timestamp_parsers=[pacsv.ISO8601],
             ),
         )
-    except (pa_.ArrowInvalid, UnicodeDecodeError, ValueError):
-        return None
+
+    text_types = {n: pa_.string() for n in names}
+    typed_types = dict(text_types)
+    for name, kind in (typed or {}).items():
+        if name in typed_types and kind in arrow_types:
+            typed_types[name] = arrow_types[kind]
+    table = None
+    if typed_types != text_types:
+        try:
+            table = _read(typed_types)
+        except (pa_.ArrowInvalid, UnicodeDecodeError, ValueError):
+            table = None  # some value needs the per-row parsers: read as text
+    if table is None:
+        try:
+            table = _read(text_types)
+        except (pa_.ArrowInvalid, UnicodeDecodeError, ValueError):
+            return None
     if table.num_rows != n_lines - 1 - skip_rows or table.column_names != names:
         return None
     sdt = _string_dtype()
@@ -784,6 +844,7 @@ def _read_one(kind: str, src: Any, table: str, tmap: dict, engine_cache: dict) -
             encoding=tmap.get("encoding"),
             delimiter=tmap.get("delimiter"),
             skip_rows=int(tmap.get("skip_rows", 0)),
+            typed=_typed_columns(table, tmap),
         )
     if kind == "excel":
         import openpyxl
