@@ -545,6 +545,12 @@ def change_sentence(
     ...                   "revenue_prev": [100.0], "revenue_ly": [120.0]})
     >>> change_sentence("Revenue", t, Period.parse("2025Q3"), column="revenue")
     'Revenue in 2025Q3: **$110** (+10.0% vs 2025Q2, -8.3% vs 2024Q3).'
+
+    A row whose ``note`` says the cohort is still maturing gets a warning:
+
+    >>> m = pd.DataFrame({"period": ["2025Q3"], "rate": [0.1], "note": ["cohort still maturing"]})
+    >>> change_sentence("Conversion", m, Period.parse("2025Q3"), column="rate", kind="pct")
+    'Conversion in 2025Q3: **10.0%** — the cohort is still maturing: its value can still rise.'
     """
     row = row_for(table, period, **where)
     if row is None or _missing(row.get(column)):
@@ -557,6 +563,9 @@ def change_sentence(
         if not _missing(ref):
             parts.append(f"{fmt_change(now, ref, points=points)} vs {other.label}")
     tail = f" ({', '.join(parts)})" if parts else ""
+    note = row.get("note")
+    if isinstance(note, str) and "maturing" in note:
+        tail += " — the cohort is still maturing: its value can still rise"
     return (
         f"{md_escape(what)} in {period.label}: **{value_text(now, kind, currency=currency)}**"
         f"{tail}."
