@@ -7,13 +7,14 @@ from salesnb.errors import (
     MissingColumnsError,
     SalesnbError,
 )
-from salesnb.load import SalesData, load
+from salesnb.load import SAMPLE_DATA, SalesData, load
 
 __version__ = "0.1.0"
 
 __all__ = [
     "load",
     "SalesData",
+    "SAMPLE_DATA",
     "SalesnbError",
     "DataSourceError",
     "DataValidationError",

@@ -60,7 +60,11 @@ from salesnb.errors import (
 )
 from salesnb.schema import TABLES, TableSpec, columns, required_columns
 
-__all__ = ["load", "SalesData", "read_mapping", "parse_numbers", "parse_dates"]
+__all__ = ["load", "SalesData", "SAMPLE_DATA", "read_mapping", "parse_numbers", "parse_dates"]
+
+#: The bundled synthetic sample company (``data/sample/`` of a source checkout;
+#: see its README for the facts planted in it).
+SAMPLE_DATA = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 log = logging.getLogger(__name__)
 

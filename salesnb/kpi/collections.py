@@ -11,6 +11,22 @@ at any time on ``as_of`` is paid; a ``paid_at`` after ``as_of`` is not known
 yet, so the invoice counts as unpaid; orders dated after ``as_of`` are left
 out. An invoice is *overdue* when it is unpaid and ``due_date < as_of``; it is
 *not due* when unpaid and ``due_date >= as_of`` or it has no due date.
+
+Examples
+--------
+On the bundled sample company, receivables at its as-of date:
+
+>>> import salesnb
+>>> from salesnb import kpi
+>>> data = salesnb.load(salesnb.SAMPLE_DATA)
+>>> print(kpi.receivables_ageing(data.orders, as_of=data.as_of).round(2)
+...       .to_string(index=False))
+ bucket  orders    amount  amount_share
+not due     108 100523.98          0.59
+   0-30      24  21327.13          0.13
+  31-60       5   4497.40          0.03
+  61-90       5   2451.62          0.01
+    90+      52  41679.25          0.24
 """
 
 from __future__ import annotations

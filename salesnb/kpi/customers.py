@@ -10,6 +10,20 @@ Orders: one row per order or order line; ``order_id`` identifies an order
 (``frequency`` and order counts count distinct ``order_id``), ``order_date``
 decides the period and ``amount`` is the revenue. Cancelled orders
 (``status == "cancelled"``) are left out unless ``include_cancelled=True``.
+
+Examples
+--------
+On the bundled sample company:
+
+>>> import salesnb
+>>> from salesnb import kpi
+>>> data = salesnb.load(salesnb.SAMPLE_DATA)
+>>> rfm = kpi.rfm_scores(data.orders, as_of=data.as_of)
+>>> print(rfm["segment"].value_counts().head(3).to_string())
+segment
+Hibernating           514
+Potential loyalist    356
+Loyal                 353
 """
 
 from __future__ import annotations

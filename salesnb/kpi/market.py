@@ -5,6 +5,20 @@ Reads ``products`` (``product``, ``list_price``) and ``competitor_prices``
 :mod:`salesnb.schema`. Inputs may be pandas or polars DataFrames, polars
 LazyFrames or DuckDB relations; the result is of the kind of
 ``competitor_prices``.
+
+Examples
+--------
+On the bundled sample company (Corvex is planted to undercut Monitor 27):
+
+>>> import salesnb
+>>> from salesnb import kpi
+>>> data = salesnb.load(salesnb.SAMPLE_DATA)
+>>> p = kpi.price_index(data.products, data.competitor_prices, undercut_threshold=0.10)
+>>> print(p.loc[(p["period"] == "2026Q3") & p["undercut"].astype(bool),
+...             ["product", "list_price", "min_price", "cheapest_competitor"]]
+...       .round(1).to_string(index=False))
+   product  list_price  min_price cheapest_competitor
+Monitor 27       329.0      285.7              Corvex
 """
 
 from __future__ import annotations

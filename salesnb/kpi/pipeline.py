@@ -25,6 +25,25 @@ Conventions shared by the period KPIs of this module
   (same period last year), see :func:`salesnb.kpi._frame.add_comparisons`.
 - ``as_of`` is a day: it counts *whole*, i.e. everything up to the end of that
   day has happened (``timestamp < as_of + 1 day``).
+
+Examples
+--------
+On the bundled sample company (referral is the source planted to convert best):
+
+>>> import salesnb
+>>> from salesnb import kpi
+>>> data = salesnb.load(salesnb.SAMPLE_DATA)
+>>> w = kpi.win_rate(data.opportunities, comparisons=False)
+>>> print(w.loc[w["period"] == "2026Q3", ["won", "lost", "win_rate"]].round(3)
+...       .to_string(index=False))
+ won  lost  win_rate
+  75   164     0.314
+>>> r = kpi.lead_conversion_rate(data.leads, freq=None, by="source")
+>>> print(r.sort_values("conversion_rate", ascending=False)[["source", "leads",
+...       "conversion_rate"]].head(2).round(3).to_string(index=False))
+  source  leads  conversion_rate
+referral    963            0.567
+ partner    891            0.260
 """
 
 from __future__ import annotations

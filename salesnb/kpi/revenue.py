@@ -17,6 +17,23 @@ Common rules (``orders`` table, see :mod:`salesnb.schema`):
   group, with ``period`` (label) and ``period_start`` first.
 - Ratios with an empty or zero denominator are missing (NaN in pandas, null in
   polars), never 0 or ``inf``.
+
+Examples
+--------
+On the bundled sample company (West is the region planted to decline):
+
+>>> import salesnb
+>>> from salesnb import kpi
+>>> data = salesnb.load(salesnb.SAMPLE_DATA)
+>>> q = kpi.revenue(data.orders, by="region")
+>>> print(q.loc[q["period"] == "2026Q3", ["region", "revenue", "revenue_yoy_pct"]]
+...       .round(3).to_string(index=False))
+ region   revenue  revenue_yoy_pct
+Central 109582.44            0.666
+   East 177543.81            0.361
+  North 135189.36           -0.113
+  South 154766.55            0.493
+   West  34774.67           -0.562
 """
 
 from __future__ import annotations

@@ -10,6 +10,21 @@ cancelled (``status != "cancelled"``; pass ``include_cancelled=True`` to keep
 them), credited to ``orders.rep_id``; ``order_date`` decides the period.
 Rep quotas are the ``targets`` rows with ``level == "rep"`` (``key`` is the
 ``rep_id``) whose ``period`` label has the frequency asked for.
+
+Examples
+--------
+On the bundled sample company:
+
+>>> import salesnb
+>>> from salesnb import kpi
+>>> data = salesnb.load(salesnb.SAMPLE_DATA)
+>>> board = kpi.leaderboard(data.orders, period="2026Q3", reps=data.reps)
+>>> print(board.sort_values("revenue_rank")[["rep_id", "revenue", "revenue_rank"]]
+...       .head(3).round(2).to_string(index=False))
+rep_id  revenue  revenue_rank
+  R021 57677.72             1
+  R018 55165.28             2
+  R027 38315.95             3
 """
 
 from __future__ import annotations
