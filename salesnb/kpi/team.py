@@ -48,7 +48,7 @@ from salesnb.kpi._frame import (
     ratio,
     with_period,
 )
-from salesnb.kpi.pipeline import (
+from salesnb.kpi._tables import (
     _bounds,
     _check_by_not_reserved,
     _compare,
