@@ -454,6 +454,19 @@ def _params_table(params: Mapping[str, float], se: Mapping[str, float]) -> pd.Da
     return table
 
 
+def _with_given_params(model, params: Mapping[str, float]):
+    """Set the learned attributes of ``model`` from given parameters (no data seen)."""
+    model.params_ = {k: float(v) for k, v in params.items()}
+    model.standard_errors_ = dict.fromkeys(model.params_, math.nan)
+    model.summary_ = _params_table(model.params_, model.standard_errors_)
+    model.log_likelihood_ = math.nan
+    model.n_customers_ = math.nan
+    model.n_groups_ = 0
+    model.converged_ = True
+    model.n_iter_ = 0
+    return model
+
+
 def _maximise(
     objective,
     x0: np.ndarray,
@@ -728,16 +741,7 @@ class BetaGeo(BaseEstimator):
         >>> round(bg.probability_of_n_purchases(39, 0), 7)
         0.5737864
         """
-        model = cls()
-        model.params_ = {"r": float(r), "alpha": float(alpha), "a": float(a), "b": float(b)}
-        model.standard_errors_ = dict.fromkeys(_BG_PARAMS, math.nan)
-        model.summary_ = _params_table(model.params_, model.standard_errors_)
-        model.log_likelihood_ = math.nan
-        model.n_customers_ = math.nan
-        model.n_groups_ = 0
-        model.converged_ = True
-        model.n_iter_ = 0
-        return model
+        return _with_given_params(cls(), {"r": r, "alpha": alpha, "a": a, "b": b})
 
     def fit(self, summary: Any, y: Any = None, *, sample_weight: Any = None) -> BetaGeo:
         """Fit by maximum likelihood.
@@ -1130,16 +1134,7 @@ class GammaGamma(BaseEstimator):
         >>> round(gg.conditional_expected_average_profit(2, 22.35), 2)
         24.66
         """
-        model = cls()
-        model.params_ = {"p": float(p), "q": float(q), "v": float(v)}
-        model.standard_errors_ = dict.fromkeys(_GG_PARAMS, math.nan)
-        model.summary_ = _params_table(model.params_, model.standard_errors_)
-        model.log_likelihood_ = math.nan
-        model.n_customers_ = math.nan
-        model.n_groups_ = 0
-        model.converged_ = True
-        model.n_iter_ = 0
-        return model
+        return _with_given_params(cls(), {"p": p, "q": q, "v": v})
 
     def fit(self, summary: Any, y: Any = None, *, sample_weight: Any = None) -> GammaGamma:
         """Fit by maximum likelihood on customers with ``frequency > 0``.
