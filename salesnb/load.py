@@ -56,7 +56,6 @@ from salesnb.errors import (
     DataSourceError,
     DataValidationError,
     MappingError,
-    format_problem,
 )
 from salesnb.schema import TABLES, TableSpec, columns, required_columns
 
@@ -880,7 +879,7 @@ def _read_one(kind: str, src: Any, table: str, tmap: dict, engine_cache: dict) -
             else:
                 frame = pd.read_sql_table(name, conn)
         frame.index = pd.RangeIndex(1, len(frame) + 1)
-        return _Raw(frame, f"{_redact(src)} table {name}", [])
+        return _Raw(frame, f"{redact_url(src)} table {name}", [])
     raise AssertionError(kind)
 
 
@@ -897,7 +896,12 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     return table.to_pandas(types_mapper=mapping.get, self_destruct=True, split_blocks=True)
 
 
-def _redact(url: str) -> str:
+def redact_url(url: str) -> str:
+    """A data location without its password (database URLs), safe to print.
+
+    >>> redact_url("postgresql://ann:secret@db/sales")
+    'postgresql://ann:***@db/sales'
+    """
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
 
 
@@ -1583,7 +1587,7 @@ def load(
         notes=notes,
         sources=origins,
         rows_read=rows_read,
-        source=_redact(str(source)),
+        source=redact_url(str(source)),
     )
 
 
@@ -1607,11 +1611,3 @@ def _decide_as_of(
                     m = s.max()
                     latest = m if pd.isna(latest) else max(latest, m)
     return today if pd.isna(latest) else pd.Timestamp(latest).normalize()
-
-
-def describe_problems(data: SalesData, *, limit: int = 20) -> str:
-    """The first ``limit`` problems of a load as readable lines."""
-    lines = [format_problem(p) for p in data.problems.head(limit).to_dict("records")]
-    if len(data.problems) > limit:
-        lines.append(f"... and {len(data.problems) - limit} more")
-    return "\n".join(lines)

@@ -52,6 +52,7 @@ from typing import Any
 import pandas as pd
 
 from salesnb import sections
+from salesnb.load import redact_url
 from salesnb.periods import Period
 
 __all__ = [
@@ -818,7 +819,7 @@ def run_report(
         duration = time.perf_counter() - started
         metadata = {
             "quarter": label,
-            "data": _redact(data_loc),
+            "data": redact_url(data_loc),
             "mapping": mapping_loc,
             "region": region,
             "as_of": str(loaded.as_of.date()),
@@ -873,11 +874,6 @@ def run_report(
         seconds=time.perf_counter() - started,
         metadata=metadata,
     )
-
-
-def _redact(location: str) -> str:
-    """A data location without a password (database URLs)."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", location)
 
 
 def _summary_display(summary: pd.DataFrame, rejected_files: Mapping[str, str]) -> pd.DataFrame:
