@@ -34,6 +34,7 @@ from salesnb.models.clv import (
     rfm_summary,
     simulate_beta_geo,
 )
+from salesnb.models.clv.beta_geo import _BetaGeoData
 
 DATA = Path(__file__).parent / "data" / "cdnow"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "cdnow"
@@ -360,7 +361,7 @@ def test_beta_geo_gradient_is_exact(cdnow_summary):
     from scipy.optimize import approx_fprime
 
     s = cdnow_summary
-    data = clv._BetaGeoData(
+    data = _BetaGeoData(
         s["frequency"].to_numpy(float),
         s["recency"].to_numpy(float),
         s["T"].to_numpy(float),

@@ -1,0 +1,293 @@
+"""Holdout checks: predictions for a held-out period next to a naive baseline and what happened.
+
+:func:`holdout_predictions` turns fitted BG/NBD (+ Gamma-Gamma) models into
+holdout purchases and spend, :func:`naive_holdout_baseline` carries the
+calibration purchase rate forward, :func:`evaluate_holdout` scores any set of
+predictions against the actual holdout, and :func:`compare_on_holdout` runs
+the whole comparison (BG/NBD + Gamma-Gamma, machine learning, naive baseline)
+on a transaction table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from salesnb.models.clv._inputs import (
+    _as_float_array,
+    _require_columns,
+    _summary_arrays,
+    _to_pandas,
+)
+from salesnb.models.clv.beta_geo import BetaGeo
+from salesnb.models.clv.gamma_gamma import GammaGamma
+from salesnb.models.clv.ml import MLCustomerValue, features
+from salesnb.models.clv.summary import rfm_summary
+
+__all__ = [
+    "compare_on_holdout",
+    "evaluate_holdout",
+    "holdout_predictions",
+    "naive_holdout_baseline",
+]
+
+
+def holdout_predictions(
+    beta_geo: BetaGeo,
+    summary: Any,
+    *,
+    gamma_gamma: GammaGamma | None = None,
+    duration: Any = None,
+) -> pd.DataFrame:
+    """BG/NBD (+ Gamma-Gamma) predictions of holdout purchases and spend.
+
+    ``purchases = E[Y(duration) | x, t_x, T]`` and, with ``gamma_gamma``,
+    ``spend = purchases * E[M | x, m]``.
+
+    Parameters
+    ----------
+    beta_geo : BetaGeo
+        Fitted on the calibration summary.
+    summary : DataFrame
+        Calibration summary from :func:`rfm_summary` with ``calibration_end``.
+    gamma_gamma : GammaGamma, optional
+        Fitted spend model; without it there is no ``spend`` column.
+    duration : float or array-like, optional
+        Holdout length; defaults to ``summary["duration_holdout"]``.
+
+    Returns
+    -------
+    DataFrame
+        ``purchases`` (and ``spend``) indexed like ``summary``.
+    """
+    frame, (x, tx, T) = _summary_arrays(summary, ["frequency", "recency", "T"], name="summary")
+    if duration is None:
+        _require_columns(frame, ["duration_holdout"], name="summary")
+        duration = frame["duration_holdout"].to_numpy(dtype="float64")
+    purchases = _as_float_array(beta_geo.conditional_expected_purchases(duration, x, tx, T))
+    out = pd.DataFrame({"purchases": purchases}, index=frame.index)
+    if gamma_gamma is not None:
+        _require_columns(frame, ["monetary_value"], name="summary")
+        profit = gamma_gamma.conditional_expected_average_profit(
+            x, frame["monetary_value"].to_numpy(dtype="float64")
+        )
+        out["spend"] = purchases * _as_float_array(profit)
+    return out
+
+
+def naive_holdout_baseline(summary: Any) -> pd.DataFrame:
+    """Naive holdout forecast: the calibration purchase rate carried forward.
+
+    ``purchases = frequency / T * duration_holdout`` (repeat purchases per
+    time unit since the first purchase, 0 when ``T == 0``) and
+    ``spend = purchases * monetary_value`` (the historical mean repeat order
+    value).
+
+    Parameters
+    ----------
+    summary : DataFrame
+        ``frequency``, ``T``, ``monetary_value`` and ``duration_holdout``.
+
+    Returns
+    -------
+    DataFrame
+        ``purchases`` and ``spend`` indexed like ``summary``.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"frequency": [2, 0], "T": [20.0, 10.0],
+    ...                   "monetary_value": [15.0, 0.0], "duration_holdout": [10.0, 10.0]})
+    >>> naive_holdout_baseline(s)
+       purchases  spend
+    0        1.0   15.0
+    1        0.0    0.0
+    """
+    frame, (x, T, m, duration) = _summary_arrays(
+        summary, ["frequency", "T", "monetary_value", "duration_holdout"], name="summary"
+    )
+    rate = np.divide(x, T, out=np.zeros_like(x), where=T > 0)
+    purchases = rate * duration
+    return pd.DataFrame({"purchases": purchases, "spend": purchases * m}, index=frame.index)
+
+
+def evaluate_holdout(
+    summary: Any,
+    predictions: Mapping[str, pd.DataFrame | pd.Series],
+    *,
+    baseline: bool = True,
+) -> pd.DataFrame:
+    """Compare holdout predictions of several models with what happened.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        From :func:`rfm_summary` with ``calibration_end``: needs
+        ``frequency_holdout`` and ``spend_holdout`` (and, for the baseline,
+        ``frequency``, ``T``, ``monetary_value``, ``duration_holdout``).
+    predictions : dict of str to DataFrame or Series
+        Per model, a frame with ``purchases`` and/or ``spend`` columns, or a
+        Series of predicted spend, indexed by customer id. Every customer of
+        ``summary`` must be present. Missing metrics are NaN.
+    baseline : bool, default True
+        Add the :func:`naive_holdout_baseline` as model ``"naive_baseline"``.
+
+    Returns
+    -------
+    DataFrame
+        One row per model (index ``model``) with
+
+        - ``n_customers``
+        - ``mae_purchases``, ``mae_spend``: mean absolute error per customer;
+        - ``predicted_purchases``, ``actual_purchases``, ``predicted_spend``,
+          ``actual_spend``: totals over customers;
+        - ``spearman_spend``: Spearman rank correlation of predicted and
+          actual spend (``scipy.stats.spearmanr``; NaN if either is constant);
+        - ``top_decile_revenue_share``: share of actual holdout spend made by
+          the 10% of customers (rounded up) with the highest predicted spend.
+          Ties in the prediction are broken by the order of ``summary``.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing or a prediction lacks some customers.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"frequency": [2, 0, 1], "T": [20.0, 10.0, 10.0],
+    ...                   "monetary_value": [15.0, 0.0, 8.0], "duration_holdout": 10.0,
+    ...                   "frequency_holdout": [1, 0, 2], "spend_holdout": [12.0, 0.0, 20.0]})
+    >>> guess = pd.Series([10.0, 2.0, 15.0], index=s.index)
+    >>> table = evaluate_holdout(s, {"guess": guess})
+    >>> table[["mae_spend", "predicted_spend", "actual_spend", "spearman_spend"]]
+                    mae_spend  predicted_spend  actual_spend  spearman_spend
+    model
+    guess                 3.0             27.0          32.0             1.0
+    naive_baseline        5.0             23.0          32.0             0.5
+    """
+    frame = _to_pandas(summary, name="summary")
+    _require_columns(frame, ["frequency_holdout", "spend_holdout"], name="summary")
+    actual_n = frame["frequency_holdout"].to_numpy(dtype="float64")
+    actual_s = frame["spend_holdout"].to_numpy(dtype="float64")
+    models: dict[str, pd.DataFrame | pd.Series] = dict(predictions)
+    if baseline:
+        models["naive_baseline"] = naive_holdout_baseline(frame)
+    top_n = math.ceil(0.1 * len(frame))
+    total_spend = actual_s.sum()
+    rows = []
+    for name, pred in models.items():
+        if isinstance(pred, pd.Series):
+            pred = pred.rename("spend").to_frame()
+        pred = _to_pandas(pred, name=f"predictions[{name!r}]")
+        unknown = [c for c in pred.columns if c not in ("purchases", "spend")]
+        if unknown or pred.columns.empty:
+            raise ValueError(
+                f"predictions[{name!r}] must have columns 'purchases' and/or 'spend', "
+                f"got {list(pred.columns)}"
+            )
+        missing = frame.index.difference(pred.index)
+        if len(missing):
+            raise ValueError(
+                f"predictions[{name!r}] lacks {len(missing)} customer(s) of summary, "
+                f"e.g. {list(missing[:5])}"
+            )
+        pred = pred.reindex(frame.index)
+        row: dict[str, Any] = {"model": name, "n_customers": len(frame)}
+        if "purchases" in pred:
+            pn = pred["purchases"].to_numpy(dtype="float64")
+            row["mae_purchases"] = float(np.mean(np.abs(pn - actual_n)))
+            row["predicted_purchases"] = float(pn.sum())
+        row["actual_purchases"] = float(actual_n.sum())
+        if "spend" in pred:
+            ps = pred["spend"].to_numpy(dtype="float64")
+            row["mae_spend"] = float(np.mean(np.abs(ps - actual_s)))
+            row["predicted_spend"] = float(ps.sum())
+            constant = np.ptp(ps) == 0 or np.ptp(actual_s) == 0
+            row["spearman_spend"] = (
+                math.nan if constant else float(stats.spearmanr(ps, actual_s).statistic)
+            )
+            top = np.argsort(-ps, kind="stable")[:top_n]
+            row["top_decile_revenue_share"] = (
+                float(actual_s[top].sum() / total_spend) if total_spend else math.nan
+            )
+        row["actual_spend"] = float(total_spend)
+        rows.append(row)
+    columns = [
+        "n_customers",
+        "mae_purchases",
+        "mae_spend",
+        "predicted_purchases",
+        "actual_purchases",
+        "predicted_spend",
+        "actual_spend",
+        "spearman_spend",
+        "top_decile_revenue_share",
+    ]
+    return pd.DataFrame(rows).set_index("model").reindex(columns=columns)
+
+
+def compare_on_holdout(
+    transactions: Any,
+    *,
+    customer_col: str,
+    date_col: str,
+    amount_col: str,
+    observation_end: Any,
+    holdout_months: int = 6,
+    random_state: int = 0,
+) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """BG/NBD + Gamma-Gamma against ML CLV and the naive baseline on a holdout.
+
+    The last ``holdout_months`` before ``observation_end`` are held out. The
+    probabilistic models are fitted on the calibration summary (everything up
+    to ``calibration_end = observation_end - holdout_months``). The ML model
+    is trained honestly on a window shifted back by one holdout length
+    (features up to ``calibration_end - holdout_months``, targets up to
+    ``calibration_end``) and then predicts the holdout from features at
+    ``calibration_end``. All three are scored by :func:`evaluate_holdout`.
+
+    Returns
+    -------
+    (table, calibration_end)
+        The :func:`evaluate_holdout` table (one row per model, the naive
+        baseline included) and the calibration end date.
+
+    Raises
+    ------
+    ValueError
+        Missing columns, or no customer with a purchase before the holdout.
+    """
+    columns = {"customer_col": customer_col, "date_col": date_col, "amount_col": amount_col}
+    end = pd.Timestamp(observation_end)
+    window = pd.DateOffset(months=holdout_months)
+    calibration_end = end - window
+    summary = rfm_summary(
+        transactions, observation_end=end, calibration_end=calibration_end, **columns
+    )
+    if summary.empty:
+        raise ValueError(
+            f"no customer bought before the holdout start {calibration_end.date()}; "
+            f"shorten holdout_months ({holdout_months})"
+        )
+    beta_geo = BetaGeo().fit(summary)
+    gamma_gamma = GammaGamma().fit(summary.loc[summary["frequency"] > 0])
+    train = features(
+        transactions,
+        calibration_end=calibration_end - window,
+        holdout_end=calibration_end,
+        **columns,
+    )
+    test = features(transactions, calibration_end=calibration_end, holdout_end=end, **columns)
+    ml = MLCustomerValue(random_state=random_state).fit(train)
+    table = evaluate_holdout(
+        summary,
+        {
+            "BG/NBD + Gamma-Gamma": holdout_predictions(beta_geo, summary, gamma_gamma=gamma_gamma),
+            "machine learning": ml.predict(test),
+        },
+    )
+    return table, calibration_end
