@@ -490,7 +490,7 @@ def test_bundled_sample_loads_without_rejections():
 def test_distinct_count_fast_path_for_ordered_keys():
     import pyarrow as pa
 
-    from salesnb.load import _distinct_count
+    from salesnb.load.sources import _distinct_count
 
     assert _distinct_count(pa.array(["a1", "a2", "b"])) == 3  # increasing: fast path
     assert _distinct_count(pa.array(["b", "a", "b"])) == 2  # not ordered: hashed

@@ -63,7 +63,7 @@ __all__ = ["load", "SalesData", "SAMPLE_DATA", "read_mapping", "parse_numbers", 
 
 #: The bundled synthetic sample company (``data/sample/`` of a source checkout;
 #: see its README for the facts planted in it).
-SAMPLE_DATA = Path(__file__).resolve().parents[1] / "data" / "sample"
+SAMPLE_DATA = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 log = logging.getLogger(__name__)
 
