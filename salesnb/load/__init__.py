@@ -1,14 +1,10 @@
 """Read sales data, map it onto the contract, validate it, quarantine bad rows."""
 
-from salesnb.load.sources import (
-    SAMPLE_DATA,
-    SalesData,
-    load,
-    parse_dates,
-    parse_numbers,
-    read_mapping,
-    redact_url,
-)
+from salesnb.load.data import SalesData
+from salesnb.load.loader import load
+from salesnb.load.mapping import read_mapping
+from salesnb.load.parse import parse_dates, parse_numbers
+from salesnb.load.sources import SAMPLE_DATA, redact_url
 
 __all__ = [
     "load",
