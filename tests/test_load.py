@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import importlib
+import os
+import pkgutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -490,7 +495,7 @@ def test_bundled_sample_loads_without_rejections():
 def test_distinct_count_fast_path_for_ordered_keys():
     import pyarrow as pa
 
-    from salesnb.load import _distinct_count
+    from salesnb.load.validate import _distinct_count
 
     assert _distinct_count(pa.array(["a1", "a2", "b"])) == 3  # increasing: fast path
     assert _distinct_count(pa.array(["b", "a", "b"])) == 2  # not ordered: hashed
@@ -510,3 +515,39 @@ def test_typed_and_text_reads_agree(tmp_path):
     b = salesnb.load(dirty, as_of="2025-12-31").orders
     pd.testing.assert_frame_equal(a, b.iloc[:9], check_dtype=False)
     assert b["amount"].iloc[9] == 12.5  # currency text still parsed on the text path
+
+
+# --------------------------------------------------------------------------- package
+
+
+def test_salesnb_load_stays_the_function_after_importing_every_load_module():
+    # importing a submodule must not replace salesnb.load (the function) by the package
+    package = sys.modules["salesnb.load"]
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"salesnb.load.{info.name}")
+    from salesnb import load as top
+    from salesnb.load import load
+    from salesnb.load.loader import load as defined
+
+    assert salesnb.load is load is top is defined
+    assert len(salesnb.load(salesnb.SAMPLE_DATA, tables=["reps"]).reps) > 0
+
+
+def test_salesnb_load_is_the_function_when_a_load_module_is_imported_first():
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import salesnb.load.validate\n"
+        "import salesnb\n"
+        "for info in pkgutil.iter_modules(sys.modules['salesnb.load'].__path__):\n"
+        "    importlib.import_module('salesnb.load.' + info.name)\n"
+        "from salesnb.load import load\n"
+        "assert salesnb.load is load, salesnb.load\n"
+        "print(len(salesnb.load(salesnb.SAMPLE_DATA, tables=['reps']).reps))\n"
+    )
+    paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout.strip()) > 0
