@@ -1,4 +1,4 @@
-"""The ``salesnb`` command: ``report``, ``contract`` and ``summary``.
+"""The ``salesnb`` command: ``report``, ``init``, ``contract`` and ``summary``.
 
 Exit codes: 0 success; 1 the report pack was written but a notebook failed;
 2 bad usage or unreadable input (the message says what was expected, no
@@ -75,6 +75,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+    ini = sub.add_parser(
+        "init",
+        help="copy the report notebooks and a starter mapping into a folder of your own",
+        description="Write DIR/notebooks/ (the report notebooks, to customise) and "
+        "DIR/mappings/starter.toml (a commented mapping of a CRM deals export). "
+        "Then: salesnb report --notebooks DIR/notebooks --data ... --mapping ...",
+    )
+    ini.add_argument("directory", metavar="DIR", help="project folder (created if needed)")
+    ini.add_argument(
+        "--force",
+        action="store_true",
+        help="replace files of the same names that already exist (nothing else is touched)",
+    )
+
     con = sub.add_parser("contract", help="print the data contract (Markdown)")
     con.add_argument(
         "--write", metavar="FILE", help="write it to FILE instead (e.g. docs/data-contract.md)"
@@ -121,6 +135,24 @@ def _cmd_report(args) -> int:
         )
     print(result.index)
     return 0 if result.ok else 1
+
+
+def _cmd_init(args) -> int:
+    from salesnb.project import init_project
+
+    written = init_project(args.directory, force=args.force)
+    for path in written:
+        print(path)
+    folder = Path(args.directory)
+    print(
+        f"\nnext: edit {folder / 'mappings' / 'starter.toml'} for your export, check it with\n"
+        f"  salesnb summary --data YOUR_EXPORT --mapping {folder / 'mappings' / 'starter.toml'}\n"
+        f"then render the pack from your copy of the notebooks:\n"
+        f"  salesnb report --notebooks {folder / 'notebooks'} --data YOUR_EXPORT "
+        f"--mapping {folder / 'mappings' / 'starter.toml'}",
+        file=sys.stderr,
+    )
+    return 0
 
 
 def _cmd_contract(args) -> int:
@@ -179,7 +211,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose < 2:
         for name in ("papermill", "traitlets", "nbconvert"):
             logging.getLogger(name).setLevel(logging.ERROR)
-    commands = {"report": _cmd_report, "contract": _cmd_contract, "summary": _cmd_summary}
+    commands = {
+        "report": _cmd_report,
+        "init": _cmd_init,
+        "contract": _cmd_contract,
+        "summary": _cmd_summary,
+    }
     try:
         return commands[args.command](args)
     except (_UsageError, ReportError, SalesnbError, FileNotFoundError, ValueError) as exc:

@@ -27,13 +27,13 @@ import pandas as pd
 
 from salesnb.errors import DataSourceError
 from salesnb.load.parse import _string_dtype
+from salesnb.resources import SAMPLE_DATA
 from salesnb.schema import columns
 
 __all__ = ["SAMPLE_DATA", "redact_url"]
 
-#: The bundled synthetic sample company (``data/sample/`` of a source checkout;
-#: see its README for the facts planted in it).
-SAMPLE_DATA = Path(__file__).resolve().parents[2] / "data" / "sample"
+# SAMPLE_DATA, the bundled synthetic sample company, is found by salesnb.resources (in
+# a checkout or inside the installed package); see its README for the planted facts.
 
 _TEXT_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")
 _SUFFIXES = (*_TEXT_SUFFIXES, ".parquet", ".pq", ".xlsx", ".xls")
