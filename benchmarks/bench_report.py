@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from salesnb import report  # noqa: E402
+from salesnb.report import execute  # noqa: E402
 
 FLOOR_SOURCE = """\
 import numpy, pandas, scipy.optimize, scipy.special, scipy.stats
@@ -76,7 +77,7 @@ def run_floor(notebooks: Path, jobs: int, out: Path) -> float:
     out.mkdir(parents=True)
     params = {"quarter": None, "data": None, "mapping": None, "region": None, "as_of": None}
     start = time.perf_counter()
-    results = report._execute_all(
+    results = execute._execute_all(
         report.list_notebooks(notebooks),
         out,
         params,

@@ -17,6 +17,8 @@ import pandas as pd
 import pytest
 
 from salesnb import cli, report
+from salesnb.report import execute, files
+from salesnb.report.index import _jinja, _table_rows
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -121,7 +123,7 @@ def test_write_text_atomic_keeps_old_file_when_the_write_fails(tmp_path, monkeyp
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(report.os, "replace", boom)
+    monkeypatch.setattr(files.os, "replace", boom)
     with pytest.raises(OSError, match="disk full"):
         report.write_text_atomic(target, "half")
     assert target.read_text() == "complete old page"
@@ -135,7 +137,7 @@ def test_swap_in_replaces_previous_pack(tmp_path):
     build = tmp_path / ".build"
     build.mkdir()
     (build / "index.html").write_text("new")
-    report._swap_in(build, final)
+    files._swap_in(build, final)
     assert sorted(p.name for p in final.iterdir()) == ["index.html"]
     assert [p.name for p in tmp_path.iterdir()] == ["2025Q3"]
 
@@ -159,7 +161,7 @@ def test_ensure_kernel_finds_one_for_this_interpreter():
     folder = report.ensure_kernel()
     spec = KernelSpecManager().get_kernel_spec("python3")
     assert Path(folder) == Path(spec.resource_dir)
-    assert report._runs_this_interpreter(spec.argv[0])
+    assert execute._runs_this_interpreter(spec.argv[0])
 
 
 def test_add_table_of_contents_links_headings():
@@ -393,7 +395,7 @@ def test_python_dash_m_salesnb_runs():
 
 def test_index_and_leaderboard_pages_escape_data_values():
     evil = "<script>alert(1)</script>"
-    env = report._jinja()
+    env = _jinja()
     frame = pd.DataFrame({"rank": [1], "rep": [evil], "revenue": ["$1,000"]})
     meta = {
         "ok": True,
@@ -415,10 +417,10 @@ def test_index_and_leaderboard_pages_escape_data_values():
         quarter="2025Q3",
         meta=meta,
         results=[result],
-        headline=report._table_rows(frame),
+        headline=_table_rows(frame),
         attention=[evil],
         key_error=None,
-        summary=report._table_rows(frame),
+        summary=_table_rows(frame),
         rejected_files={},
         notes=[evil],
         workbook=None,
@@ -427,7 +429,7 @@ def test_index_and_leaderboard_pages_escape_data_values():
         title=evil,
         quarter="2025Q3",
         refresh=60,
-        board=report._table_rows(frame),
+        board=_table_rows(frame),
         as_of="2025-09-30",
         generated="now",
     )

@@ -1,0 +1,48 @@
+"""What building a report pack returns or raises: one result per notebook, one per pack."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+__all__ = ["NotebookResult", "ReportResult", "ReportError"]
+
+
+class ReportError(Exception):
+    """The report cannot be built as asked (bad option, no notebooks, ...)."""
+
+
+@dataclasses.dataclass
+class NotebookResult:
+    """Outcome of executing and rendering one notebook."""
+
+    name: str
+    ok: bool
+    seconds: float
+    executed: str = ""
+    html: str = ""
+    error: dict | None = None
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.ok else "failed"
+
+
+@dataclasses.dataclass
+class ReportResult:
+    """What :func:`salesnb.report.run_report` produced."""
+
+    quarter: str
+    out_dir: Path
+    index: Path
+    notebooks: list[NotebookResult]
+    seconds: float
+    metadata: dict
+
+    @property
+    def ok(self) -> bool:
+        return all(nb.ok for nb in self.notebooks)
+
+    @property
+    def failed(self) -> list[str]:
+        return [nb.name for nb in self.notebooks if not nb.ok]
