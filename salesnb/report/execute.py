@@ -23,8 +23,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from salesnb import sections
 from salesnb.report.results import NotebookResult, ReportError
+from salesnb.resources import NOTEBOOKS_DIR
 
 __all__ = [
     "NOTEBOOKS_DIR",
@@ -37,7 +37,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-NOTEBOOKS_DIR = sections.PROJECT_ROOT / "notebooks"
+# NOTEBOOKS_DIR (the bundled report notebooks) comes from salesnb.resources.
+
 #: Parameters every report notebook declares in its ``parameters`` cell.
 CORE_PARAMETERS: tuple[str, ...] = ("quarter", "data", "mapping", "region", "as_of")
 KERNEL_NAME = "python3"

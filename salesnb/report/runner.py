@@ -35,10 +35,12 @@ from salesnb.report.files import _make_build_dir, _swap_in, write_text_atomic
 from salesnb.report.index import _pack_tables, _write_key_workbook, _write_pages
 from salesnb.report.render import NotebookRenderer, _notebook_title
 from salesnb.report.results import NotebookResult, ReportError, ReportResult
+from salesnb.resources import SAMPLE_DATA
 
 __all__ = ["DEFAULT_DATA", "run_report"]
 
-DEFAULT_DATA = sections.SAMPLE_DATA
+#: The data a pack is rendered from when none is given: the bundled sample.
+DEFAULT_DATA = SAMPLE_DATA
 
 
 def run_report(
