@@ -79,7 +79,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: The project checkout holding this package (``salesnb/..``).
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 #: The bundled synthetic sample data.
 SAMPLE_DATA = PROJECT_ROOT / "data" / "sample"
 
