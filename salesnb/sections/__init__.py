@@ -1,0 +1,123 @@
+"""Building blocks for report notebooks: notes, formatted tables, narrative text.
+
+A report notebook orchestrates; this package holds the little logic a notebook
+would otherwise repeat, one module per job:
+
+* :mod:`~salesnb.sections.params` — notebook parameters made concrete: data
+  location, quarter, its "now", the header line;
+* :mod:`~salesnb.sections.guards` — whether a section can run, a note when not;
+* :mod:`~salesnb.sections.format` — numbers, Markdown text and HTML tables;
+* :mod:`~salesnb.sections.period_rows` — KPI table rows by period;
+* :mod:`~salesnb.sections.narrative` — a KPI's change, the best row of a ranking;
+* topics: :mod:`~salesnb.sections.headline`, :mod:`~salesnb.sections.leads`,
+  :mod:`~salesnb.sections.revenue`, :mod:`~salesnb.sections.team`,
+  :mod:`~salesnb.sections.collections`, :mod:`~salesnb.sections.market`;
+* :mod:`~salesnb.sections.needs_attention` (with
+  :mod:`~salesnb.sections.thresholds`) — the attention list;
+* :mod:`~salesnb.sections.report_pack` — the key tables of a report pack.
+"""
+
+from salesnb.sections.collections import late_payment_share
+from salesnb.sections.format import (
+    bullet_list,
+    fmt_change,
+    fmt_money,
+    fmt_number,
+    fmt_pct,
+    format_table,
+    md_escape,
+    note,
+    say,
+    show_table,
+    table,
+    value_text,
+)
+from salesnb.sections.guards import attempt, missing_requirements, requires, unavailable_note
+from salesnb.sections.headline import (
+    HEADLINE_KPIS,
+    format_headline,
+    headline_kpis,
+    headline_series,
+)
+from salesnb.sections.leads import CONVERSION_WINDOW_DAYS, conversion_sentence
+from salesnb.sections.market import competitor_undercuts
+from salesnb.sections.narrative import change_sentence, ranking_sentence
+from salesnb.sections.needs_attention import attention, declining_regions, unusual_moves
+from salesnb.sections.params import (
+    PROJECT_ROOT,
+    SAMPLE_DATA,
+    report_as_of,
+    report_header,
+    report_quarter,
+    resolve_data_path,
+)
+from salesnb.sections.period_rows import row_for, rows_for, up_to, with_comparisons
+from salesnb.sections.report_pack import key_tables
+from salesnb.sections.revenue import (
+    attainment_sentence,
+    forecast_sentence,
+    history_and_forecast,
+)
+from salesnb.sections.team import leaderboard, movement_text
+from salesnb.sections.thresholds import (
+    DECLINE_QUARTERS,
+    SATISFACTION_SLOPE,
+    SLOW_CYCLE_RATIO,
+    UNDERCUT_THRESHOLD,
+    USUAL_RANGE_QUARTERS,
+    USUAL_RANGE_SD,
+)
+
+__all__ = [
+    "PROJECT_ROOT",
+    "SAMPLE_DATA",
+    "resolve_data_path",
+    "report_quarter",
+    "missing_requirements",
+    "requires",
+    "unavailable_note",
+    "note",
+    "say",
+    "md_escape",
+    "fmt_money",
+    "fmt_number",
+    "fmt_pct",
+    "fmt_change",
+    "format_table",
+    "table",
+    "show_table",
+    "attempt",
+    "value_text",
+    "report_as_of",
+    "report_header",
+    "row_for",
+    "rows_for",
+    "up_to",
+    "change_sentence",
+    "history_and_forecast",
+    "attainment_sentence",
+    "forecast_sentence",
+    "HEADLINE_KPIS",
+    "late_payment_share",
+    "headline_series",
+    "headline_kpis",
+    "format_headline",
+    "declining_regions",
+    "unusual_moves",
+    "attention",
+    "bullet_list",
+    "competitor_undercuts",
+    "leaderboard",
+    "key_tables",
+    "ranking_sentence",
+    "conversion_sentence",
+    "with_comparisons",
+    "CONVERSION_WINDOW_DAYS",
+    "movement_text",
+    "DECLINE_QUARTERS",
+    "USUAL_RANGE_QUARTERS",
+    "USUAL_RANGE_SD",
+    "SLOW_CYCLE_RATIO",
+    "UNDERCUT_THRESHOLD",
+    "SATISFACTION_SLOPE",
+]

@@ -1,0 +1,108 @@
+"""Narrative sentences any section uses: a KPI's change over time, the best row of a ranking.
+
+Sentences are Markdown; data values in them are escaped.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from salesnb.periods import Period
+from salesnb.sections.format import _missing, fmt_change, fmt_number, md_escape, value_text
+from salesnb.sections.period_rows import row_for
+
+__all__ = [
+    "change_sentence",
+    "ranking_sentence",
+]
+
+
+def change_sentence(
+    what: str,
+    table: pd.DataFrame | None,
+    period: Period,
+    *,
+    column: str,
+    kind: str = "money",
+    currency: str = "$",
+    **where,
+) -> str:
+    """One sentence: ``what`` in the quarter, vs the previous quarter and a year earlier.
+
+    Reads the comparison columns ``<column>_prev`` and ``<column>_ly`` that
+    the KPI functions add; rates (``kind="pct"``) change in percentage points.
+
+    >>> t = pd.DataFrame({"period": ["2025Q3"], "revenue": [110.0],
+    ...                   "revenue_prev": [100.0], "revenue_ly": [120.0]})
+    >>> change_sentence("Revenue", t, Period.parse("2025Q3"), column="revenue")
+    'Revenue in 2025Q3: **$110** (+10.0% vs 2025Q2, -8.3% vs 2024Q3).'
+
+    A row whose ``note`` says the cohort is still maturing gets a warning:
+
+    >>> m = pd.DataFrame({"period": ["2025Q3"], "rate": [0.1], "note": ["cohort still maturing"]})
+    >>> change_sentence("Conversion", m, Period.parse("2025Q3"), column="rate", kind="pct")
+    'Conversion in 2025Q3: **10.0%** — the cohort is still maturing: its value can still rise.'
+    """
+    row = row_for(table, period, **where)
+    if row is None or _missing(row.get(column)):
+        return f"{md_escape(what)}: no data for {period.label}."
+    now = row[column]
+    points = kind == "pct"
+    parts = []
+    for suffix, other in (("_prev", period.previous()), ("_ly", period.same_period_last_year())):
+        ref = row.get(column + suffix)
+        if not _missing(ref):
+            parts.append(f"{fmt_change(now, ref, points=points)} vs {other.label}")
+    tail = f" ({', '.join(parts)})" if parts else ""
+    note = row.get("note")
+    if isinstance(note, str) and "maturing" in note:
+        tail += " — the cohort is still maturing: its value can still rise"
+    return (
+        f"{md_escape(what)} in {period.label}: **{value_text(now, kind, currency=currency)}**"
+        f"{tail}."
+    )
+
+
+def ranking_sentence(
+    table: pd.DataFrame,
+    *,
+    key: str,
+    value: str,
+    what: str,
+    kind: str = "pct",
+    currency: str = "$",
+    weight: str | None = None,
+    min_weight: float = 0,
+) -> str:
+    """Name the best row of ``table`` by ``value`` and compare it with the runner-up.
+
+    With ``weight`` (e.g. the number of leads behind a rate), only rows with
+    ``weight >= min_weight`` compete, so a source with two leads does not win.
+
+    >>> t = pd.DataFrame({"source": ["web", "referral", "event", "chat"],
+    ...                   "conversion_rate": [0.15, 0.48, 0.20, 1.0], "leads": [90, 50, 40, 2]})
+    >>> ranking_sentence(t, key="source", value="conversion_rate", what="Lead conversion",
+    ...                  weight="leads", min_weight=30)
+    'Lead conversion is highest for **referral** (48.0%), 2.40x the next best, event (20.0%), among rows with at least 30 leads.'
+    """
+    ranked = table.dropna(subset=[value])
+    if weight is not None:
+        ranked = ranked.loc[ranked[weight] >= min_weight]
+    ranked = ranked.sort_values(value, ascending=False)
+    if ranked.empty:
+        return f"{md_escape(what)}: no data."
+    best = ranked.iloc[0]
+    text = (
+        f"{md_escape(what)} is highest for **{md_escape(best[key])}** "
+        f"({value_text(best[value], kind, currency=currency)})"
+    )
+    if len(ranked) > 1:
+        second = ranked.iloc[1]
+        if second[value] > 0:
+            text += (
+                f", {best[value] / second[value]:.2f}x the next best, "
+                f"{md_escape(second[key])} ({value_text(second[value], kind, currency=currency)})"
+            )
+    if weight is not None and min_weight > 0:
+        text += f", among rows with at least {fmt_number(min_weight)} {md_escape(weight)}"
+    return text + "."

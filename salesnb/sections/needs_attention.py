@@ -1,0 +1,352 @@
+"""The "Needs attention" list: what a manager should look at this quarter, and its rules.
+
+Each rule is one check; the thresholds live in :mod:`salesnb.sections.thresholds`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+from salesnb import kpi
+from salesnb.periods import Period
+from salesnb.sections.format import _missing, fmt_change, fmt_money, fmt_pct
+from salesnb.sections.guards import missing_requirements
+from salesnb.sections.headline import headline_series
+from salesnb.sections.market import competitor_undercuts
+from salesnb.sections.params import report_as_of
+from salesnb.sections.thresholds import (
+    DECLINE_QUARTERS,
+    SATISFACTION_SLOPE,
+    SLOW_CYCLE_RATIO,
+    USUAL_RANGE_QUARTERS,
+    USUAL_RANGE_SD,
+)
+
+__all__ = [
+    "attention",
+    "declining_regions",
+    "unusual_moves",
+]
+
+log = logging.getLogger(__name__)
+
+
+def attention(sales, period: Period, *, currency: str = "$") -> pd.DataFrame:
+    """What a manager should look at this quarter, each with the rule that raised it.
+
+    Rules (each runs only when its tables are present):
+
+    * **declining region** — revenue fell in each of the last
+      ``DECLINE_QUARTERS - 1`` quarter-over-quarter steps (:func:`declining_regions`);
+    * **unusual KPI** — a headline rate outside mean ± 2 sd of its previous 8
+      quarters (:func:`unusual_moves`);
+    * **stale deals** / **slipped deals** — open deals idle longer than their
+      stage allows / past their expected close date, at the quarter's end;
+    * **overdue receivables** — unpaid invoices past due at the quarter's end;
+    * **slow rep** — a rep's median sales cycle at least ``SLOW_CYCLE_RATIO``
+      times the team median (5 won deals or more);
+    * **competitor undercut** — a competitor's price more than 10 % under our
+      list price in the quarter;
+    * **falling satisfaction** — a rep's score falling by 1 point or more per
+      quarter over the last 4 quarters (least-squares slope).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``topic, subject, message``: plain text (escape it for HTML/Markdown).
+    """
+    as_of = report_as_of(period, sales.as_of)
+    names = _rep_names(sales)
+    items = [
+        *_declining_region_items(sales, period, currency=currency),
+        *_unusual_kpi_items(sales, period),
+        *_stale_deal_items(sales, as_of, currency=currency),
+        *_slipped_deal_items(sales, as_of, currency=currency),
+        *_slow_rep_items(sales, names),
+        *_overdue_items(sales, as_of, currency=currency),
+        *_undercut_items(sales, period, currency=currency),
+        *_satisfaction_items(sales, period, names),
+    ]
+    return pd.DataFrame(items, columns=["topic", "subject", "message"])
+
+
+def _item(topic: str, subject, message: str) -> dict:
+    """One entry of the attention list."""
+    return {"topic": topic, "subject": str(subject), "message": message}
+
+
+def _who(rep_id, names: dict[str, str]) -> str:
+    """A rep as shown in a message: id and name when the name is known."""
+    return f"{rep_id} {names[rep_id]}" if rep_id in names else str(rep_id)
+
+
+def _declining_region_items(sales, period: Period, *, currency: str) -> list[dict]:
+    """Regions whose revenue fell quarter after quarter (:func:`declining_regions`)."""
+    if missing_requirements(sales, ["orders"], columns={"orders": ["region"]}):
+        return []
+    by_region = kpi.revenue(sales.orders, by="region", compare=False)
+    return [
+        _item(
+            "declining region",
+            rec.region,
+            f"Region {rec.region}: revenue fell for {DECLINE_QUARTERS - 1} quarters in a "
+            f"row, from {fmt_money(rec.first_revenue, currency=currency)} in "
+            f"{rec.first_period} to {fmt_money(rec.revenue, currency=currency)} in "
+            f"{period.label} ({fmt_change(rec.revenue, rec.first_revenue)}).",
+        )
+        for rec in declining_regions(by_region, period).itertuples(index=False)
+    ]
+
+
+def _unusual_kpi_items(sales, period: Period) -> list[dict]:
+    """Headline rates outside their usual range (:func:`unusual_moves`)."""
+    return [
+        _item(
+            "unusual KPI",
+            rec.kpi,
+            f"{rec.kpi} of {fmt_pct(rec.value)} in {period.label} is {rec.direction} its usual "
+            f"range ({fmt_pct(max(rec.low, 0))} to {fmt_pct(rec.high)}, mean ± 2 sd of the "
+            f"previous {rec.quarters} quarters).",
+        )
+        for rec in unusual_moves(headline_series(sales, period), period).itertuples(index=False)
+    ]
+
+
+def _stale_deal_items(sales, as_of: pd.Timestamp, *, currency: str) -> list[dict]:
+    """Open deals idle longer than their stage allows, at ``as_of``."""
+    if missing_requirements(sales, ["opportunities"]):
+        return []
+    try:
+        stale = kpi.stale_deals(sales.opportunities, as_of=as_of)
+    except KeyError as exc:
+        log.info("stale deals skipped: %s", exc)
+        return []
+    if not len(stale):
+        return []
+    return [
+        _item(
+            "stale deals",
+            f"{len(stale)} deals",
+            f"{len(stale):,} open deals worth {fmt_money(stale['amount'].sum(), currency=currency)} "
+            f"have had no activity for longer than their stage allows (longest idle: "
+            f"{int(stale['days_idle'].max())} days).",
+        )
+    ]
+
+
+def _slipped_deal_items(sales, as_of: pd.Timestamp, *, currency: str) -> list[dict]:
+    """Open deals past their expected close date at ``as_of``."""
+    if missing_requirements(sales, ["opportunities"]):
+        return []
+    try:
+        slipped = kpi.slipped_deals(sales.opportunities, as_of=as_of)
+    except KeyError as exc:
+        log.info("slipped deals skipped: %s", exc)
+        return []
+    if not len(slipped):
+        return []
+    return [
+        _item(
+            "slipped deals",
+            f"{len(slipped)} deals",
+            f"{len(slipped):,} open deals worth "
+            f"{fmt_money(slipped['amount'].sum(), currency=currency)} are past their "
+            f"expected close date.",
+        )
+    ]
+
+
+def _slow_rep_items(sales, names: dict[str, str]) -> list[dict]:
+    """Reps whose median sales cycle is ``SLOW_CYCLE_RATIO`` times their team's or more."""
+    if missing_requirements(sales, ["opportunities"]) or missing_requirements(
+        sales, ["reps"], columns={"reps": ["team"]}
+    ):
+        return []
+    cycle = kpi.cycle_vs_team(sales.opportunities, sales.reps)
+    slow = cycle.loc[(cycle["ratio_to_team"] >= SLOW_CYCLE_RATIO) & (cycle["deals"] >= 5)]
+    return [
+        _item(
+            "slow rep",
+            rec.rep_id,
+            f"Rep {_who(rec.rep_id, names)}: median sales cycle {rec.median_days:,.1f} days, "
+            f"{rec.ratio_to_team:.2f}x the {rec.team} team median "
+            f"({rec.team_median_days:,.1f} days).",
+        )
+        for rec in slow.sort_values("ratio_to_team", ascending=False).itertuples(index=False)
+    ]
+
+
+def _overdue_items(sales, as_of: pd.Timestamp, *, currency: str) -> list[dict]:
+    """Unpaid invoices past their due date at ``as_of``."""
+    if missing_requirements(sales, ["orders"], columns={"orders": ["due_date", "paid_at"]}):
+        return []
+    ageing = kpi.receivables_ageing(sales.orders, as_of=as_of)
+    overdue = ageing.loc[ageing["bucket"] != "not due"]
+    if not (len(overdue) and overdue["amount"].sum() > 0):
+        return []
+    old = ageing.loc[ageing["bucket"] == "90+", "amount"].sum()
+    return [
+        _item(
+            "overdue receivables",
+            "receivables",
+            f"{int(overdue['orders'].sum()):,} invoices worth "
+            f"{fmt_money(overdue['amount'].sum(), currency=currency)} are overdue at "
+            f"{as_of:%Y-%m-%d}, {fmt_money(old, currency=currency)} of them by more than "
+            f"90 days.",
+        )
+    ]
+
+
+def _undercut_items(sales, period: Period, *, currency: str) -> list[dict]:
+    """Competitors whose average price in the quarter undercuts our list price."""
+    if missing_requirements(
+        sales, ["products", "competitor_prices"], columns={"products": ["list_price"]}
+    ):
+        return []
+    cuts = competitor_undercuts(sales.products, sales.competitor_prices, period)
+    return [
+        _item(
+            "competitor undercut",
+            rec.product,
+            f"{rec.competitor} undercuts {rec.product} by {fmt_pct(rec.gap_pct)} in "
+            f"{period.label} (average {fmt_money(rec.price, currency=currency, decimals=2)} "
+            f"vs our list price {fmt_money(rec.list_price, currency=currency, decimals=2)}).",
+        )
+        for rec in cuts.itertuples(index=False)
+    ]
+
+
+def _satisfaction_items(sales, period: Period, names: dict[str, str]) -> list[dict]:
+    """Reps whose satisfaction score falls by ``-SATISFACTION_SLOPE`` points a quarter or more.
+
+    The slope is the least-squares slope over the last 4 quarters (3 scores or more).
+    """
+    if missing_requirements(sales, ["satisfaction"]):
+        return []
+    sat = kpi.employee_satisfaction(sales.satisfaction, by="rep_id", comparisons=False)
+    labels = [period.shift(-k).label for k in range(3, -1, -1)]
+    sat = sat.loc[sat["period"].astype(str).isin(labels)]
+    items = []
+    for rep_id, grp in sat.groupby("rep_id"):
+        grp = grp.dropna(subset=["mean_score"])
+        if len(grp) < 3:
+            continue
+        x = pd.Series([labels.index(p) for p in grp["period"].astype(str)], dtype=float)
+        y = grp["mean_score"].astype(float).to_numpy()
+        slope = float(((x - x.mean()) * (y - y.mean())).sum() / ((x - x.mean()) ** 2).sum())
+        if slope <= SATISFACTION_SLOPE:
+            items.append(
+                _item(
+                    "falling satisfaction",
+                    rep_id,
+                    f"Rep {_who(rep_id, names)}: satisfaction score falling by {abs(slope):.1f} "
+                    f"points per quarter over the last {len(grp)} quarters (now "
+                    f"{y[-1]:.0f} of 10).",
+                )
+            )
+    return items
+
+
+def declining_regions(
+    revenue_by_region: pd.DataFrame, period: Period, *, quarters: int = DECLINE_QUARTERS
+) -> pd.DataFrame:
+    """Regions whose revenue fell quarter after quarter over the last ``quarters`` quarters.
+
+    The rule: revenue decreased in each of the ``quarters - 1`` steps from
+    ``period.shift(-(quarters-1))`` to ``period`` (all quarters present).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``region, first_period, first_revenue, revenue, change_pct``, largest fall first.
+
+    >>> t = pd.DataFrame({"period": ["2025Q1", "2025Q2", "2025Q3"] * 2,
+    ...                   "region": ["A"] * 3 + ["B"] * 3,
+    ...                   "revenue": [30.0, 20.0, 10.0, 10.0, 20.0, 15.0]})
+    >>> declining_regions(t, Period.parse("2025Q3"), quarters=3)[["region", "change_pct"]]
+      region  change_pct
+    0      A   -0.666667
+    """
+    labels = [period.shift(-k).label for k in range(quarters - 1, -1, -1)]
+    wide = revenue_by_region.pivot_table(
+        index="region", columns="period", values="revenue", aggfunc="sum"
+    )
+    rows = []
+    if all(lab in wide.columns for lab in labels):
+        for region, values in wide[labels].iterrows():
+            v = values.to_numpy(float)
+            if len(v) >= 2 and not pd.isna(v).any() and (v[1:] < v[:-1]).all():
+                rows.append(
+                    {
+                        "region": region,
+                        "first_period": labels[0],
+                        "first_revenue": v[0],
+                        "revenue": v[-1],
+                        "change_pct": v[-1] / v[0] - 1 if v[0] else float("nan"),
+                    }
+                )
+    out = pd.DataFrame(
+        rows, columns=["region", "first_period", "first_revenue", "revenue", "change_pct"]
+    )
+    return out.sort_values("change_pct").reset_index(drop=True)
+
+
+def unusual_moves(
+    series: dict[str, tuple[str, pd.Series]],
+    period: Period,
+    *,
+    window: int = USUAL_RANGE_QUARTERS,
+    sd: float = USUAL_RANGE_SD,
+) -> pd.DataFrame:
+    """Rate KPIs whose quarter value lies outside their usual range.
+
+    Usual range: mean ± ``sd`` standard deviations of the previous ``window``
+    quarters (at least 4 needed). Only rates (``kind == "pct"``) are tested:
+    money and counts grow with the business, so their level has no stable range.
+    A quarter whose value is still maturing (listed in ``series.attrs["maturing"]``,
+    e.g. a lead cohort that can still convert) is not tested: a low value there is
+    expected, not news.
+
+    >>> s = pd.Series([0.30, 0.31, 0.29, 0.30, 0.32, 0.15],
+    ...               index=["2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2", "2025Q3"])
+    >>> unusual_moves({"Win rate": ("pct", s)}, Period.parse("2025Q3"))[["kpi", "direction"]]
+            kpi direction
+    0  Win rate     below
+    """
+    rows = []
+    for name, (kind, values) in series.items():
+        if kind != "pct" or period.label not in values.index:
+            continue
+        if period.label in values.attrs.get("maturing", ()):
+            continue
+        prior_labels = [period.shift(-k).label for k in range(window, 0, -1)]
+        prior = values.reindex(prior_labels).dropna()
+        now = values.get(period.label)
+        if len(prior) < 4 or _missing(now):
+            continue
+        mean, spread = float(prior.mean()), float(prior.std(ddof=1))
+        lo, hi = mean - sd * spread, mean + sd * spread
+        if now < lo or now > hi:
+            rows.append(
+                {
+                    "kpi": name,
+                    "kind": kind,
+                    "value": float(now),
+                    "low": lo,
+                    "high": hi,
+                    "direction": "below" if now < lo else "above",
+                    "quarters": len(prior),
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["kpi", "kind", "value", "low", "high", "direction", "quarters"]
+    )
+
+
+def _rep_names(sales) -> dict[str, str]:
+    reps = sales.reps
+    if reps is None or "name" not in reps.columns:
+        return {}
+    return dict(zip(reps["rep_id"].astype(str), reps["name"].astype(str), strict=False))

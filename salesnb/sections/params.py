@@ -1,0 +1,122 @@
+"""Notebook parameters made concrete: the data location, the quarter, its "now", the header.
+
+* :func:`resolve_data_path` — the ``data`` parameter as a location to load
+  (a URL, a path, or the bundled sample);
+* :func:`report_quarter`, :func:`report_as_of` — the quarter a report covers and
+  the date its stock KPIs are read at;
+* :func:`report_header` — the line under a notebook's title.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from salesnb.periods import Period, latest_complete_quarter
+from salesnb.sections.format import md_escape
+
+__all__ = [
+    "PROJECT_ROOT",
+    "SAMPLE_DATA",
+    "resolve_data_path",
+    "report_quarter",
+    "report_as_of",
+    "report_header",
+]
+
+#: The project checkout holding this package (``salesnb/..``).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+#: The bundled synthetic sample data.
+SAMPLE_DATA = PROJECT_ROOT / "data" / "sample"
+
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
+def resolve_data_path(data: str | Path | None) -> str:
+    """The data location a notebook should load.
+
+    A URL is returned unchanged. A path is tried as given (relative to the
+    working directory, which is the notebook's folder under JupyterLab and the
+    report runner), then relative to the project root; ``None`` means the
+    bundled sample.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the path exists in neither place; the message lists both.
+
+    >>> resolve_data_path(None) == str(SAMPLE_DATA)
+    True
+    >>> resolve_data_path("sqlite:///sales.db")
+    'sqlite:///sales.db'
+    """
+    if data is None:
+        return str(SAMPLE_DATA)
+    text = str(data)
+    if _URL.match(text):
+        return text
+    path = Path(text).expanduser()
+    if path.is_absolute():
+        if path.exists():
+            return str(path)
+        raise FileNotFoundError(f"data path {text!r} does not exist")
+    candidates = [Path.cwd() / path, PROJECT_ROOT / path]
+    if text.startswith(".."):
+        # a notebook-relative path such as "../data/sample" from notebooks/
+        candidates.append(PROJECT_ROOT / "notebooks" / path)
+    for candidate in candidates:
+        if candidate.exists():
+            return str(candidate.resolve())
+    raise FileNotFoundError(
+        f"data path {text!r} not found; looked in "
+        + ", ".join(str(c.resolve()) for c in candidates)
+    )
+
+
+def report_quarter(quarter: str | Period | None, as_of, *, fiscal_year_start: int = 1) -> Period:
+    """The quarter a report covers: ``quarter`` when given, else the latest complete one.
+
+    Raises
+    ------
+    ValueError
+        When ``quarter`` is not a quarter label such as ``"2025Q3"``.
+
+    >>> report_quarter(None, "2026-09-30").label
+    '2026Q3'
+    >>> report_quarter("2025Q3", "2026-09-30").label
+    '2025Q3'
+    """
+    if quarter is None or (isinstance(quarter, str) and not quarter.strip()):
+        return latest_complete_quarter(as_of, fiscal_year_start=fiscal_year_start)
+    return Period.parse(quarter, freq="quarter", fiscal_year_start=fiscal_year_start)
+
+
+def report_as_of(period: Period, as_of) -> pd.Timestamp:
+    """The "now" of a quarter's report: the quarter's last day, or ``as_of`` if earlier.
+
+    Stock KPIs (open receivables, open pipeline) of a past quarter are read at
+    its end, not at the data's as-of date.
+
+    >>> report_as_of(Period.parse("2025Q3"), "2026-09-30").date()
+    datetime.date(2025, 9, 30)
+    >>> report_as_of(Period.parse("2026Q3"), "2026-08-15").date()
+    datetime.date(2026, 8, 15)
+    """
+    day = pd.Timestamp(as_of).normalize()
+    return min(period.last_day, day)
+
+
+def report_header(period: Period, sales, *, region: str | None = None) -> str:
+    """The line under a notebook's title: quarter, its dates, data as-of date, region.
+
+    >>> from types import SimpleNamespace
+    >>> report_header(Period.parse("2025Q3"), SimpleNamespace(as_of=pd.Timestamp("2026-09-30")))
+    'Quarter **2025Q3** (2025-07-01 to 2025-09-30) · data as of 2026-09-30 · all regions'
+    """
+    where = f"region **{md_escape(region)}**" if region else "all regions"
+    return (
+        f"Quarter **{period.label}** ({period.start:%Y-%m-%d} to {period.last_day:%Y-%m-%d})"
+        f" · data as of {pd.Timestamp(sales.as_of):%Y-%m-%d} · {where}"
+    )

@@ -1,0 +1,98 @@
+"""The key tables of a report pack: index page, leaderboard page and KPI workbook."""
+
+from __future__ import annotations
+
+import logging
+
+from salesnb import kpi
+from salesnb.periods import Period
+from salesnb.sections.format import format_table
+from salesnb.sections.guards import missing_requirements
+from salesnb.sections.headline import format_headline, headline_kpis
+from salesnb.sections.needs_attention import attention
+from salesnb.sections.params import report_as_of
+from salesnb.sections.period_rows import rows_for, up_to
+from salesnb.sections.team import leaderboard, movement_text
+
+__all__ = [
+    "key_tables",
+]
+
+log = logging.getLogger(__name__)
+
+
+def key_tables(sales, period: Period, *, currency: str = "$") -> dict:
+    """Everything the report index, leaderboard page and KPI workbook show.
+
+    Returns
+    -------
+    dict
+        ``headline`` (display frame), ``attention`` (list of plain-text
+        messages), ``leaderboard`` (display frame) and ``workbook`` (sheet name
+        -> (frame, {"money": [...], "pct": [...]})).
+    """
+    out: dict = {"workbook": {}}
+    errors = []
+    headline = headline_kpis(sales, period)
+    out["headline"] = format_headline(headline, period, currency=currency)
+    out["workbook"]["headline"] = (headline, {})
+    try:
+        att = attention(sales, period, currency=currency)
+        out["attention"] = att["message"].tolist()
+        out["workbook"]["attention"] = (att, {})
+    except Exception as exc:  # keep the pack; say what failed
+        log.warning("attention list failed: %s", exc)
+        errors.append(f"attention list: {exc}")
+        out["attention"] = []
+    board = leaderboard(sales, period)
+    if len(board):
+        shown = board[["rank", "rep", "team", "region", "revenue", "deals_won", "attainment"]]
+        shown = shown.assign(move=[movement_text(m) for m in board["movement"]])
+        out["leaderboard"] = format_table(
+            shown,
+            money=["revenue"],
+            pct=["attainment"],
+            currency=currency,
+            rename={"deals_won": "deals won", "attainment": "quota", "move": "vs last qtr"},
+        )
+        out["workbook"]["leaderboard"] = (board, {"money": ["revenue"], "pct": ["attainment"]})
+    if not missing_requirements(sales, ["orders"]):
+        out["workbook"].update(_order_sheets(sales, period))
+    if errors:
+        out["_error"] = "; ".join(errors)
+    return out
+
+
+def _order_sheets(sales, period: Period) -> dict:
+    """Workbook sheets computed from orders: revenue, by region, targets, receivables."""
+    sheets: dict = {}
+    rev = up_to(kpi.revenue(sales.orders), period)
+    sheets["revenue"] = (
+        rev,
+        {
+            "money": ["revenue", "revenue_prev", "revenue_change", "revenue_ly", "revenue_yoy"],
+            "pct": ["revenue_change_pct", "revenue_yoy_pct"],
+        },
+    )
+    if "region" in sales.orders.columns:
+        reg = rows_for(kpi.revenue(sales.orders, by="region"), period)
+        sheets["revenue_by_region"] = (
+            reg,
+            {
+                "money": ["revenue", "revenue_prev", "revenue_change", "revenue_ly", "revenue_yoy"],
+                "pct": ["revenue_change_pct", "revenue_yoy_pct"],
+            },
+        )
+    if not missing_requirements(sales, ["targets"]):
+        att_t = up_to(kpi.target_attainment(sales.orders, sales.targets), period)
+        sheets["target_attainment"] = (
+            att_t,
+            {"money": ["actual", "target", "gap"], "pct": ["attainment"]},
+        )
+    if not missing_requirements(sales, [], columns={"orders": ["due_date", "paid_at"]}):
+        ageing = kpi.receivables_ageing(sales.orders, as_of=report_as_of(period, sales.as_of))
+        sheets["receivables_ageing"] = (
+            ageing,
+            {"money": ["amount"], "pct": ["amount_share"]},
+        )
+    return sheets
