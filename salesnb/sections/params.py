@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from salesnb.periods import Period, latest_complete_quarter
+from salesnb.resources import RESOURCE_ROOT, SAMPLE_DATA
 from salesnb.sections.format import md_escape
 
 __all__ = [
@@ -26,10 +27,10 @@ __all__ = [
     "report_header",
 ]
 
-#: The project checkout holding this package (``salesnb/..``).
-PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
-#: The bundled synthetic sample data.
-SAMPLE_DATA = PROJECT_ROOT / "data" / "sample"
+#: The folder holding ``notebooks/`` and ``data/``: the project checkout, or inside the
+#: installed package (see :mod:`salesnb.resources`). Relative data paths are also tried
+#: against it, so a notebook's default ``../data/sample`` works in both.
+PROJECT_ROOT = RESOURCE_ROOT
 
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
