@@ -1,4 +1,4 @@
-"""Sales KPIs: pure functions, one module per family (frame in, new frame out).
+"""Sales KPIs: pure functions, one module or package per family (frame in, new frame out).
 
 Families: :mod:`~salesnb.kpi.pipeline` (leads, funnel, win rate, cycle, velocity),
 :mod:`~salesnb.kpi.team` (quotas, leaderboard, activities, satisfaction),

@@ -161,6 +161,88 @@ def _receivables(orders, *, as_of, by, extra=()):
     )
 
 
+#: Payment states of a counted order at ``as_of`` and their codes in ``__state``.
+_STATES = {"paid": 0, "not_due": 1, "overdue": 2}
+
+_PAYMENT_COLUMNS = (
+    "orders",
+    "amount",
+    "paid",
+    "not_due",
+    "overdue",
+    "paid_amount",
+    "not_due_amount",
+    "overdue_amount",
+    "unpaid_amount",
+    "paid_share",
+    "not_due_share",
+    "overdue_share",
+    "unpaid_share",
+    "overdue_count_share",
+)
+
+
+def _state_totals(frame: nw.LazyFrame, keys: list[str]) -> nw.LazyFrame:
+    """Count (``__n``) and amount (``__a``) per key and payment state, one column pair
+    per state (``__n_paid``, ``__a_paid``, ...).
+
+    One pass over the orders: count and sum per state (0 paid, 1 not due, 2 overdue),
+    then spread the states into columns on the small aggregate.
+    """
+    state = (
+        nw.when(nw.col("__paid"))
+        .then(nw.lit(0))
+        .when(nw.col("__overdue"))
+        .then(nw.lit(2))
+        .otherwise(nw.lit(1))
+    )
+    frame = frame.select(*keys, nw.col("amount"), state.cast(nw.Int64).alias("__state"))
+    agg = frame.group_by([*keys, "__state"]).agg(
+        nw.len().alias("__n"), nw.col("amount").sum().alias("__a")
+    )
+    agg = agg.with_columns(nw.col("__n").cast(nw.Int64), nw.col("__a").cast(nw.Float64))
+    return agg.with_columns(
+        **{
+            f"__n_{k}": nw.when(nw.col("__state") == v).then(nw.col("__n")).otherwise(nw.lit(0))
+            for k, v in _STATES.items()
+        },
+        **{
+            f"__a_{k}": nw.when(nw.col("__state") == v).then(nw.col("__a")).otherwise(nw.lit(0.0))
+            for k, v in _STATES.items()
+        },
+    )
+
+
+def _payment_totals(agg: nw.LazyFrame, keys: list[str]) -> nw.LazyFrame:
+    """Counts, amounts and amount shares per key from the per-state totals."""
+    aggs = [
+        nw.col("__n").sum().alias("orders"),
+        nw.col("__a").sum().alias("amount"),
+        *[nw.col(f"__n_{k}").sum().alias(k) for k in _STATES],
+        *[nw.col(f"__a_{k}").sum().alias(f"{k}_amount") for k in _STATES],
+    ]
+    out = agg.group_by(keys).agg(*aggs) if keys else agg.select(*aggs)
+    return (
+        out.with_columns(
+            *[nw.col(c).fill_null(0).cast(nw.Int64) for c in ("orders", *_STATES)],
+            *[
+                nw.col(c).fill_null(0.0).cast(nw.Float64)
+                for c in ("amount", *[f"{k}_amount" for k in _STATES])
+            ],
+        )
+        .with_columns(
+            unpaid_amount=nw.col("not_due_amount") + nw.col("overdue_amount"),
+        )
+        .with_columns(
+            paid_share=ratio("paid_amount", "amount"),
+            not_due_share=ratio("not_due_amount", "amount"),
+            overdue_share=ratio("overdue_amount", "amount"),
+            unpaid_share=ratio("unpaid_amount", "amount"),
+            overdue_count_share=ratio("overdue", "orders"),
+        )
+    )
+
+
 def payment_status(
     orders,
     *,
@@ -214,74 +296,10 @@ def payment_status(
         freq = normalize_freq(freq)
         frame = with_period(frame, "order_date", freq=freq, fiscal_year_start=fiscal_year_start)
         keys = [PERIOD_START, *by]
-    # one pass over the orders: count and sum per state (0 paid, 1 not due, 2 overdue),
-    # then spread the states into columns on the small aggregate
-    state = (
-        nw.when(nw.col("__paid"))
-        .then(nw.lit(0))
-        .when(nw.col("__overdue"))
-        .then(nw.lit(2))
-        .otherwise(nw.lit(1))
+    out = _payment_totals(_state_totals(frame, keys), keys)
+    out = finish(
+        out, by=by, freq=freq, fiscal_year_start=fiscal_year_start, columns=list(_PAYMENT_COLUMNS)
     )
-    frame = frame.select(*keys, nw.col("amount"), state.cast(nw.Int64).alias("__state"))
-    agg = frame.group_by([*keys, "__state"]).agg(
-        nw.len().alias("__n"), nw.col("amount").sum().alias("__a")
-    )
-    agg = agg.with_columns(nw.col("__n").cast(nw.Int64), nw.col("__a").cast(nw.Float64))
-    states = {"paid": 0, "not_due": 1, "overdue": 2}
-    agg = agg.with_columns(
-        **{
-            f"__n_{k}": nw.when(nw.col("__state") == v).then(nw.col("__n")).otherwise(nw.lit(0))
-            for k, v in states.items()
-        },
-        **{
-            f"__a_{k}": nw.when(nw.col("__state") == v).then(nw.col("__a")).otherwise(nw.lit(0.0))
-            for k, v in states.items()
-        },
-    )
-    aggs = [
-        nw.col("__n").sum().alias("orders"),
-        nw.col("__a").sum().alias("amount"),
-        *[nw.col(f"__n_{k}").sum().alias(k) for k in states],
-        *[nw.col(f"__a_{k}").sum().alias(f"{k}_amount") for k in states],
-    ]
-    out = agg.group_by(keys).agg(*aggs) if keys else agg.select(*aggs)
-    out = (
-        out.with_columns(
-            *[nw.col(c).fill_null(0).cast(nw.Int64) for c in ("orders", *states)],
-            *[
-                nw.col(c).fill_null(0.0).cast(nw.Float64)
-                for c in ("amount", *[f"{k}_amount" for k in states])
-            ],
-        )
-        .with_columns(
-            unpaid_amount=nw.col("not_due_amount") + nw.col("overdue_amount"),
-        )
-        .with_columns(
-            paid_share=ratio("paid_amount", "amount"),
-            not_due_share=ratio("not_due_amount", "amount"),
-            overdue_share=ratio("overdue_amount", "amount"),
-            unpaid_share=ratio("unpaid_amount", "amount"),
-            overdue_count_share=ratio("overdue", "orders"),
-        )
-    )
-    columns = [
-        "orders",
-        "amount",
-        "paid",
-        "not_due",
-        "overdue",
-        "paid_amount",
-        "not_due_amount",
-        "overdue_amount",
-        "unpaid_amount",
-        "paid_share",
-        "not_due_share",
-        "overdue_share",
-        "unpaid_share",
-        "overdue_count_share",
-    ]
-    out = finish(out, by=by, freq=freq, fiscal_year_start=fiscal_year_start, columns=columns)
     return close_frame(out, like=orders)
 
 
