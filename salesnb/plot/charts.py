@@ -1,46 +1,20 @@
-"""Charts for the report pack, in one house theme.
-
-Every chart function has the shape ``chart(data, *, ax=None, ...) -> Axes``:
-it takes a tidy frame (as returned by the KPI and model functions), draws on
-``ax`` (a new figure when ``None``) and returns the axes. Each chart has a
-title, and axes are labelled with their unit (money axes carry the currency
-symbol and thousands separators, rates are shown in percent) so that a
-printed page reads on its own.
-
-The theme is applied explicitly with :func:`set_theme`, never at import.
-:func:`show` displays a figure in a notebook as an embedded PNG whose
-alternative text is the chart title (the HTML report uses it as ``alt``).
-
->>> import pandas as pd
->>> import matplotlib
->>> matplotlib.use("Agg")
->>> frame = pd.DataFrame({"region": ["North", "South"], "revenue": [1200.0, 3400.0]})
->>> ax = bar_chart(frame, x="region", y="revenue", title="Revenue by region",
-...                money=True, currency="$")
->>> ax.get_title(loc="left"), ax.get_ylabel()
-('Revenue by region', 'Revenue ($)')
->>> close(ax)
-"""
+"""The chart functions: ``chart(data, *, ax=None, ...) -> Axes`` on a tidy frame."""
 
 from __future__ import annotations
 
-import base64
-import io
-import logging
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import PercentFormatter
+
+from salesnb.plot.axes import _check, _empty, _finish, _label, _new_ax, _value_axis
+from salesnb.plot.display import close  # noqa: F401 - used by the examples
+from salesnb.plot.theme import PALETTE, _compact, _count_formatter
 
 __all__ = [
-    "PALETTE",
-    "set_theme",
-    "money_formatter",
     "bar_chart",
     "line_chart",
     "actual_vs_target_chart",
@@ -50,139 +24,7 @@ __all__ = [
     "heatmap_chart",
     "scatter_chart",
     "leaderboard_chart",
-    "figure_png",
-    "show",
-    "close",
 ]
-
-log = logging.getLogger(__name__)
-
-#: House colours: colour-blind safe (seaborn "colorblind"), first colour = "us".
-PALETTE: tuple[str, ...] = tuple(sns.color_palette("colorblind", 10).as_hex())
-_FIGSIZE = (9.0, 4.8)
-_DPI = 100
-
-
-def set_theme(*, font_scale: float = 1.1) -> None:
-    """Apply the house theme (seaborn whitegrid, colour-blind palette, print sizes).
-
-    Call it once at the top of a notebook; importing :mod:`salesnb.plot` changes
-    nothing.
-
-    >>> set_theme()
-    >>> import matplotlib
-    >>> matplotlib.rcParams["axes.titleweight"]
-    'bold'
-    """
-    sns.set_theme(
-        context="notebook",
-        style="whitegrid",
-        palette=list(PALETTE),
-        font_scale=font_scale,
-        rc={
-            "figure.figsize": _FIGSIZE,
-            "figure.dpi": _DPI,
-            "savefig.dpi": _DPI,
-            "savefig.bbox": "tight",
-            "axes.titleweight": "bold",
-            "axes.titlesize": "large",
-            "axes.titlelocation": "left",
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "legend.frameon": False,
-            "figure.autolayout": False,
-        },
-    )
-
-
-# -- formatting ---------------------------------------------------------------------------
-def _compact(value: float, currency: str = "") -> str:
-    sign = "-" if value < 0 else ""
-    v = abs(value)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if v >= limit:
-            text = f"{v / limit:,.1f}".rstrip("0").rstrip(".")
-            return f"{sign}{currency}{text}{suffix}"
-    return f"{sign}{currency}{v:,.0f}"
-
-
-def money_formatter(currency: str = "$") -> FuncFormatter:
-    """Tick formatter for money: ``$1,200`` below a thousand is ``$1.2k``, then ``M``, ``B``.
-
-    >>> f = money_formatter("$")
-    >>> f(1234567, 0), f(950, 0), f(-2500, 0)
-    ('$1.2M', '$950', '-$2.5k')
-    """
-    return FuncFormatter(lambda v, _pos: _compact(v, currency))
-
-
-def _count_formatter() -> FuncFormatter:
-    return FuncFormatter(lambda v, _pos: _compact(v))
-
-
-def _label(
-    text: str | None, *, money: bool = False, percent: bool = False, currency: str = "$"
-) -> str:
-    text = (text or "").replace("_", " ")
-    text = text[:1].upper() + text[1:]
-    if money and currency:
-        return f"{text} ({currency})"
-    if percent:
-        return f"{text} (%)"
-    return text
-
-
-def _new_ax(ax: Axes | None, figsize=None) -> Axes:
-    if ax is not None:
-        return ax
-    _fig, new = plt.subplots(figsize=figsize or _FIGSIZE)
-    return new
-
-
-def _check(data: pd.DataFrame, cols: Sequence[str | None], chart: str) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"{chart} expects a pandas DataFrame, got {type(data).__name__}")
-    missing = [c for c in cols if c is not None and c not in data.columns]
-    if missing:
-        raise KeyError(f"{chart}: missing column(s) {missing}; the frame has {list(data.columns)}")
-
-
-def _value_axis(ax: Axes, *, axis: str, money: bool, percent: bool, currency: str) -> None:
-    target = ax.yaxis if axis == "y" else ax.xaxis
-    if money:
-        target.set_major_formatter(money_formatter(currency))
-    elif percent:
-        target.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
-    else:
-        target.set_major_formatter(_count_formatter())
-
-
-def _finish(ax: Axes, *, title: str, xlabel: str | None, ylabel: str | None) -> Axes:
-    ax.set_title(title, loc="left")
-    if xlabel is not None:
-        ax.set_xlabel(xlabel)
-    if ylabel is not None:
-        ax.set_ylabel(ylabel)
-    legend = ax.get_legend()
-    if legend is not None and legend.get_title() is not None:
-        legend.get_title().set_text(legend.get_title().get_text().replace("_", " "))
-    return ax
-
-
-def _empty(ax: Axes, title: str) -> Axes:
-    ax.set_title(title, loc="left")
-    ax.text(
-        0.5,
-        0.5,
-        "no data for this selection",
-        ha="center",
-        va="center",
-        transform=ax.transAxes,
-        color="0.4",
-    )
-    ax.set_xticks([])
-    ax.set_yticks([])
-    return ax
 
 
 # -- charts -------------------------------------------------------------------------------
@@ -608,57 +450,3 @@ def leaderboard_chart(
         xlabel=xlabel,
         ylabel="",
     )
-
-
-# -- display ------------------------------------------------------------------------------
-def _figure(obj: Axes | Figure) -> Figure:
-    if isinstance(obj, Figure):
-        return obj
-    if isinstance(obj, Axes):
-        return obj.figure
-    if isinstance(obj, np.ndarray) and obj.size:
-        return _figure(obj.flat[0])
-    raise TypeError(f"expected a matplotlib Axes or Figure, got {type(obj).__name__}")
-
-
-def _title(fig: Figure) -> str:
-    titles = []
-    for ax in fig.axes:
-        text = " ".join(t for loc in ("left", "center", "right") if (t := ax.get_title(loc)))
-        if text:
-            titles.append(text)
-    if fig._suptitle is not None and fig._suptitle.get_text():
-        titles.insert(0, fig._suptitle.get_text())
-    return "; ".join(titles) or "Chart"
-
-
-def figure_png(obj: Axes | Figure) -> bytes:
-    """PNG bytes of the figure holding ``obj`` (tight bounding box)."""
-    fig = _figure(obj)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight", dpi=_DPI)
-    return buf.getvalue()
-
-
-def show(obj: Axes | Figure, *, alt: str | None = None) -> None:
-    """Display the figure as an embedded PNG with alternative text, then close it.
-
-    The alternative text defaults to the chart title(s); the HTML report writes
-    it into the image's ``alt`` attribute.
-    """
-    from IPython.display import display
-
-    fig = _figure(obj)
-    text = alt or _title(fig)
-    png = figure_png(fig)
-    plt.close(fig)
-    display(
-        {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": f"<chart: {text}>"},
-        raw=True,
-        metadata={"image/png": {"alt": text}},
-    )
-
-
-def close(obj: Axes | Figure) -> None:
-    """Close the figure holding ``obj`` (free its memory without displaying it)."""
-    plt.close(_figure(obj))
