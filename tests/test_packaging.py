@@ -77,6 +77,7 @@ def installed(wheel, tmp_path_factory) -> dict:
     jupyter.mkdir()
     (jupyter / "nbconvert").symlink_to(Path(sys.prefix) / "share" / "jupyter" / "nbconvert")
     env["JUPYTER_PATH"] = str(jupyter)
+    env["JUPYTER_DATA_DIR"] = str(home / "jupyter-user")  # no user-level kernel either
     _run(
         [sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--quiet", wheel],
         cwd=home,
