@@ -10,6 +10,7 @@ import pandas as pd
 
 from salesnb.errors import PROBLEM_COLUMNS
 from salesnb.schema import TABLES
+from salesnb.stages import DEFAULT_PIPELINE, SalesPipeline
 
 __all__ = ["SalesData"]
 
@@ -53,6 +54,10 @@ class SalesData:
         Where each table came from.
     rows_read : dict[str, int]
         Data rows read per table (rows loaded + rows rejected).
+    pipeline : SalesPipeline
+        The company's pipeline: its ordered stages (with rotting thresholds and
+        default win probabilities when declared) from the mapping's ``[pipeline]``
+        section, else the contract's default stages.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -65,6 +70,7 @@ class SalesData:
     sources: dict[str, str] = dataclasses.field(default_factory=dict)
     rows_read: dict[str, int] = dataclasses.field(default_factory=dict)
     source: str = ""
+    pipeline: SalesPipeline = DEFAULT_PIPELINE
 
     def __getattr__(self, name: str):
         if name in TABLES:
