@@ -20,8 +20,15 @@ from salesnb.errors import MappingError
 from salesnb.load.expressions import _derive
 from salesnb.load.sources import _Raw
 from salesnb.schema import TABLES, columns
+from salesnb.stages import SalesPipeline
 
-__all__ = ["read_mapping"]
+__all__ = ["read_mapping", "REVENUE_BASES"]
+
+#: What revenue KPIs run on: ``orders`` when the data has them, else won deals
+#: (``auto``), or either one forced.
+REVENUE_BASES = ("auto", "orders", "won_deals")
+
+_MAPPING_TOP_KEYS = {"as_of", "tables", "description", "name", "pipeline", "revenue"}
 
 _MAPPING_TABLE_KEYS = {
     "file",
@@ -45,7 +52,9 @@ def read_mapping(path: str | Path | dict | None) -> dict:
     """Read and check a mapping file (TOML or YAML) or dict.
 
     The format is documented in ``docs/mappings.md``. Top-level keys:
-    ``as_of`` (optional date), ``tables`` (per contract table: ``file``,
+    ``as_of`` (optional date), ``pipeline`` (the company's stages, see
+    :mod:`salesnb.stages`), ``revenue`` (one of :data:`REVENUE_BASES`),
+    ``tables`` (per contract table: ``file``,
     ``columns`` {contract: source}, ``values`` {column: {raw: value}},
     ``dates`` {column: strftime format}, ``derive`` {column: expression},
     ``filter`` (pandas query on source columns), ``distinct`` (key column:
@@ -76,10 +85,17 @@ def read_mapping(path: str | Path | dict | None) -> dict:
                 raw = tomllib.loads(text)
         except Exception as exc:  # noqa: BLE001 - reported with the file name
             raise MappingError(f"mapping file {p} cannot be parsed: {exc}") from exc
-    unknown = set(raw) - {"as_of", "tables", "description", "name"}
+    unknown = set(raw) - _MAPPING_TOP_KEYS
     if unknown:
         raise MappingError(
-            f"{where}: unknown top-level key(s) {sorted(unknown)}; expected as_of, tables"
+            f"{where}: unknown top-level key(s) {sorted(unknown)}; "
+            f"expected {', '.join(sorted(_MAPPING_TOP_KEYS))}"
+        )
+    if "pipeline" in raw:
+        SalesPipeline.from_mapping(raw["pipeline"], origin=where)  # checked here, used by load
+    if raw.get("revenue", "auto") not in REVENUE_BASES:
+        raise MappingError(
+            f"{where}: revenue = {raw['revenue']!r}; expected one of {', '.join(REVENUE_BASES)}"
         )
     tables = raw.get("tables") or {}
     for tname, spec in tables.items():
