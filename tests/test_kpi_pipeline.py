@@ -871,3 +871,28 @@ def test_nan_amounts_on_polars_are_missing(crm_deals):
     assert (out["open_amount"].item(), out["open_without_amount"].item()) == (640.0, 2)
     summary = to_pandas(stale_deals(frame, as_of="2025-06-30", pipeline=CRM, by="rep_id"))
     assert summary["amount_at_risk"].tolist() == [100.0, 40.0]
+
+
+def test_attention_stale_rule_uses_the_data_pipeline(crm_deals):
+    from types import SimpleNamespace
+
+    from salesnb.sections.needs_attention import _slipped_deal_items, _stale_deal_items
+
+    sales = SimpleNamespace(
+        tables={"opportunities": crm_deals}, opportunities=crm_deals, pipeline=CRM
+    )
+    as_of = pd.Timestamp("2025-06-30")
+    (item,) = _stale_deal_items(sales, as_of, currency="$")
+    assert item["subject"] == "3 deals"
+    assert item["message"] == (
+        "3 open deals worth $140 have had no activity for longer than their stage allows "
+        "(longest idle: 41 days) (1 of them have no value). 1 open deals have no creation "
+        "or activity date: whether they are stale cannot be told."
+    )
+    (slipped,) = _slipped_deal_items(sales, as_of, currency="$")
+    assert slipped["message"].endswith("expected close date (1 of them have no value).")
+    wrong = SimpleNamespace(tables=sales.tables, opportunities=crm_deals, pipeline=None)
+    (refused,) = _stale_deal_items(wrong, as_of, currency="$")
+    assert (
+        refused["subject"] == "not checked" and "not stages of the pipeline" in refused["message"]
+    )
