@@ -16,6 +16,13 @@ loaded and bad rows are kept in ``SalesData.rejected[table]`` with a
 ``reason`` column: for every table ``rows read == rows loaded + rows
 rejected``. Rows excluded by a mapping filter are rejected with the filter as
 reason, so nothing disappears without a trace.
+
+A mapping's ``[pipeline]`` section (:mod:`salesnb.stages`) is applied after the
+mapping has produced the contract columns: opportunities' stages are checked
+against the declared stages, and their status is read from the stage column
+when it is not mapped on its own. ``SalesData.notes`` says what loaded
+incomplete by the contract's own rules (open deals without amount or created
+date, placeholder dates read as empty).
 """
 
 from __future__ import annotations
