@@ -24,7 +24,17 @@ Besides pandera's own column checks, a column's ``metadata`` may hold:
     ``"table.column"`` of a foreign key; rows whose key is missing from the
     parent table are rejected when the parent table is loaded.
 
-Table-level rules (primary keys, date order) live in :data:`TABLES`.
+Table-level rules (primary keys, date order, columns required only for some
+rows) live in :data:`TABLES`.
+
+Values of a column with an ``isin`` check (an enumeration such as
+``orders.status``) are matched case-insensitively and trimmed, and stored in
+the contract's spelling (``" FULFILLED"`` loads as ``fulfilled``).
+``opportunities.stage`` follows the company's pipeline
+(:mod:`salesnb.stages`) when a mapping declares one, else :data:`STAGES`.
+
+Dates in :data:`PLACEHOLDER_DATES` stand for "no date" in many systems; they
+never load as dates (see :data:`PLACEHOLDER_DATES`).
 """
 
 from __future__ import annotations
@@ -44,8 +54,10 @@ __all__ = [
     "ENGAGEMENT_CHANNELS",
     "ENGAGEMENT_EVENTS",
     "TARGET_LEVELS",
+    "PLACEHOLDER_DATES",
     "TABLES",
     "TableSpec",
+    "RequiredUnless",
     "table_spec",
     "contract_markdown",
 ]
@@ -60,6 +72,29 @@ ACTIVITY_TYPES: tuple[str, ...] = ("call", "email", "meeting", "visit")
 ENGAGEMENT_CHANNELS: tuple[str, ...] = ("email", "web", "social")
 ENGAGEMENT_EVENTS: tuple[str, ...] = ("send", "open", "click", "visit", "share", "like")
 TARGET_LEVELS: tuple[str, ...] = ("company", "region", "rep")
+
+#: Dates that systems write when they have no date: the minimum of .NET / Go /
+#: many databases (0001-01-01), SQL Server's ``datetime`` minimum (1753-01-01),
+#: the spreadsheet day zero (1899-12-30 as OLE Automation / Excel serial 0,
+#: 1899-12-31 as Excel shows it, 1900-01-01 as serial 1 and a common "unknown"),
+#: and "open-ended" far-future stand-ins (2099-12-31, 2999-12-31, 9999-01-01,
+#: 9999-12-31). A date or timestamp column holding one of them (at any time of
+#: that day) never loads it as a date: in a column that must not be empty the
+#: row is rejected ("placeholder date 1900-01-01 in column created_at"); in an
+#: optional column the value is read as empty and ``SalesData.notes`` says how
+#: many. 1970-01-01 (the Unix epoch) is *not* on the list: it is a real date in
+#: some data and is loaded as it is.
+PLACEHOLDER_DATES: tuple[str, ...] = (
+    "0001-01-01",
+    "1753-01-01",
+    "1899-12-30",
+    "1899-12-31",
+    "1900-01-01",
+    "2099-12-31",
+    "2999-12-31",
+    "9999-01-01",
+    "9999-12-31",
+)
 
 
 def _f(
@@ -166,18 +201,30 @@ class Opportunities(pa.DataFrameModel):
     rep_id: Series[str] = _f("Owner rep.", "id", required=False, references="reps.rep_id")
     product: Series[str] = _f("Main product of the deal.", "category", required=False)
     created_at: Series[pd.Timestamp] = _f(
-        "When the opportunity was opened.", "timestamp", nullable=False, event=True
+        "When the opportunity was opened; may be empty for an open deal (left out of "
+        "cycle and age figures).",
+        "timestamp",
+        event=True,
     )
     stage: Series[str] = _f(
-        "Furthest stage reached, one of " + ", ".join(STAGES) + ".",
+        "Furthest stage reached: one of the pipeline's stages (a mapping's [pipeline], "
+        "else " + ", ".join(STAGES) + "); may be empty for a won or lost deal.",
         "category",
-        nullable=False,
         isin=list(STAGES),
     )
     status: Series[str] = _f(
-        "open, won or lost.", "category", nullable=False, isin=list(OPPORTUNITY_STATUSES)
+        "open, won or lost; read from the stage column through the pipeline's won/lost "
+        "values when not mapped on its own.",
+        "category",
+        nullable=False,
+        isin=list(OPPORTUNITY_STATUSES),
     )
-    amount: Series[float] = _f("Deal value.", "number", unit="currency", nullable=False, ge=0)
+    amount: Series[float] = _f(
+        "Deal value; may be empty for an open deal (left out of value sums).",
+        "number",
+        unit="currency",
+        ge=0,
+    )
     expected_close_date: Series[pd.Timestamp] = _f(
         "Expected close date (a plan).", "date", required=False
     )
@@ -392,6 +439,38 @@ class MarketingSpend(pa.DataFrameModel):
 
 
 @dataclass(frozen=True)
+class RequiredUnless:
+    """A column that may be empty only on rows whose ``when`` column is in ``values``.
+
+    Attributes
+    ----------
+    column : str
+        The column that must not be empty on the other rows.
+    when, values : str, tuple of str
+        The deciding column and the values that allow ``column`` to be empty.
+    note : str
+        What ``SalesData.notes`` says about loaded rows with ``column`` empty;
+        ``{n}`` is their count (``"{n:,} open deals have no amount"``).
+    """
+
+    column: str
+    when: str
+    values: tuple[str, ...]
+    note: str = ""
+
+    def text(self, *, code: str = "") -> str:
+        """The rule in words, column names quoted with ``code``.
+
+        >>> RequiredUnless("stage", "status", ("won", "lost")).text(code="`")
+        '`stage` may be empty only when `status` is won or lost'
+        """
+        allowed = " or ".join(self.values)
+        return (
+            f"{code}{self.column}{code} may be empty only when {code}{self.when}{code} is {allowed}"
+        )
+
+
+@dataclass(frozen=True)
 class TableSpec:
     """Table-level rules the column models cannot express."""
 
@@ -404,6 +483,9 @@ class TableSpec:
     date_columns: tuple[str, ...] = ()
     description: str = ""
     extra: dict = field(default_factory=dict)
+    #: columns that are required on some rows only (the pandera model lets them be
+    #: empty; the loader checks the rule).
+    required_unless: tuple[RequiredUnless, ...] = ()
 
 
 TABLES: dict[str, TableSpec] = {
@@ -428,6 +510,26 @@ TABLES: dict[str, TableSpec] = {
             (("created_at", "closed_at"), ("created_at", "stage_changed_at")),
             ("created_at", "closed_at"),
             Opportunities.__doc__,
+            required_unless=(
+                RequiredUnless(
+                    "amount",
+                    "status",
+                    ("open",),
+                    "{n:,} open deals have no amount; pipeline value sums leave them out",
+                ),
+                RequiredUnless(
+                    "created_at",
+                    "status",
+                    ("open",),
+                    "{n:,} open deals have no created date; cycle and age figures leave them out",
+                ),
+                RequiredUnless(
+                    "stage",
+                    "status",
+                    ("won", "lost"),
+                    "{n:,} won or lost deals have no stage (furthest stage unknown)",
+                ),
+            ),
         ),
         TableSpec(
             "orders",
@@ -503,8 +605,19 @@ def contract_markdown() -> str:
         " `number` accepts `1234.5`, `1,234.50` and currency text such as `$1,234.50`;"
         " `flag` accepts true/false, yes/no, 1/0.",
         "",
-        f"Opportunity stages, in order (`stage` is the furthest reached): "
-        f"{' → '.join(STAGES)}; a won deal has reached the last stage.",
+        "Opportunity stages, in order (`stage` is the furthest reached): a mapping's"
+        f" `[pipeline]` stages, else {' → '.join(STAGES)}. When the pipeline declares"
+        " won / lost values and `status` is not mapped on its own (absent, or from the"
+        " stage's source column), the status is read from the stage: a won value gives"
+        " `won` and the last stage (a won deal reached every stage), a lost value `lost`"
+        " and an empty stage, a stage `open`; other values are rejected.",
+        "",
+        "Enumerations (rules `one of ...`) are matched case-insensitively and trimmed and"
+        " loaded in the spelling shown (` FULFILLED` loads as `fulfilled`).",
+        "",
+        f"Placeholder dates ({', '.join(PLACEHOLDER_DATES)}, any time of day) mean no"
+        " date: in a column that must not be empty the row is rejected, elsewhere the"
+        " value is read as empty and counted in the load notes. 1970-01-01 is a date.",
         "",
         "Event dates (marked *event*) record something that happened and may not lie"
         " after the data's `as_of` date; plans (expected close, due date, scheduled"
@@ -517,6 +630,8 @@ def contract_markdown() -> str:
             lines += [f"Primary key: `{', '.join(spec.primary_key)}` (unique).", ""]
         for a, b in spec.date_order:
             lines += [f"Rule: `{b}` may not be before `{a}`.", ""]
+        for rule in spec.required_unless:
+            lines += [f"Rule: {rule.text(code='`')}.", ""]
         lines += [
             "| column | required | kind | unit | rules | meaning |",
             "|---|---|---|---|---|---|",

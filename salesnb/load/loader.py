@@ -16,6 +16,13 @@ loaded and bad rows are kept in ``SalesData.rejected[table]`` with a
 ``reason`` column: for every table ``rows read == rows loaded + rows
 rejected``. Rows excluded by a mapping filter are rejected with the filter as
 reason, so nothing disappears without a trace.
+
+A mapping's ``[pipeline]`` section (:mod:`salesnb.stages`) is applied after the
+mapping has produced the contract columns: opportunities' stages are checked
+against the declared stages, and their status is read from the stage column
+when it is not mapped on its own. ``SalesData.notes`` says what loaded
+incomplete by the contract's own rules (open deals without amount or created
+date, placeholder dates read as empty).
 """
 
 from __future__ import annotations
@@ -35,17 +42,21 @@ from salesnb.load.mapping import _apply_mapping, read_mapping
 from salesnb.load.parse import _parse_columns
 from salesnb.load.sources import _Raw, _read_one, _resolve_source, redact_url
 from salesnb.load.validate import (
+    _apply_pipeline,
     _check_all_foreign_keys,
     _check_as_of,
     _check_required_columns,
     _Collector,
+    _load_notes,
     _MissingColumns,
     _quarantine,
     _start_key_check,
+    _status_from_stage,
     _table_rules,
     _validate_schema,
 )
 from salesnb.schema import TABLES, columns
+from salesnb.stages import DEFAULT_PIPELINE, SalesPipeline
 
 __all__ = ["load"]
 
@@ -106,8 +117,9 @@ def load(
         raise ValueError(f"errors must be 'quarantine' or 'raise', not {errors!r}")
     kind, src = _resolve_source(source)
     mp = read_mapping(mapping)
+    pipeline = _pipeline(mp)
     wanted = _wanted_tables(tables, mp["tables"])
-    batch = _read_tables(kind, src, wanted, mp["tables"], errors)
+    batch = _read_tables(kind, src, wanted, mp["tables"], errors, pipeline)
     problems = batch.problems
     # as_of
     as_of_ts = _decide_as_of(
@@ -124,6 +136,7 @@ def load(
     loaded, rejected, rows_read = _quarantine(
         batch.parsed, batch.raws, batch.origins, batch.filtered, problems
     )
+    batch.notes.extend(_load_notes(loaded, problems))
     for n in batch.notes:
         log.info(n)
     return SalesData(
@@ -135,7 +148,16 @@ def load(
         sources=batch.origins,
         rows_read=rows_read,
         source=redact_url(str(source)),
+        pipeline=pipeline,
     )
+
+
+def _pipeline(mp: dict) -> SalesPipeline:
+    """The mapping's ``[pipeline]``, else the contract's default pipeline."""
+    section = mp.get("pipeline")
+    if section is None:
+        return DEFAULT_PIPELINE
+    return SalesPipeline.from_mapping(section, origin=mp.get("_where", "mapping"))
 
 
 def _wanted_tables(tables: Iterable[str] | None, mapped_tables: dict) -> list[str]:
@@ -165,7 +187,12 @@ class _Batch:
 
 
 def _read_tables(
-    kind: str, src: Any, wanted: list[str], mapped_tables: dict, errors: str
+    kind: str,
+    src: Any,
+    wanted: list[str],
+    mapped_tables: dict,
+    errors: str,
+    pipeline: SalesPipeline = DEFAULT_PIPELINE,
 ) -> _Batch:
     """Read, map, parse and check each wanted table on its own."""
     batch = _Batch()
@@ -173,7 +200,7 @@ def _read_tables(
     pool = ThreadPoolExecutor(max_workers=1)
     for table in wanted:
         tmap = mapped_tables.get(table, {})
-        _read_table(batch, pool, cache, kind, src, table, tmap, errors)
+        _read_table(batch, pool, cache, kind, src, table, tmap, errors, pipeline)
     pool.shutdown(wait=True)
     return batch
 
@@ -187,6 +214,7 @@ def _read_table(
     table: str,
     tmap: dict,
     errors: str,
+    pipeline: SalesPipeline = DEFAULT_PIPELINE,
 ) -> None:
     """Read one table into ``batch``: parsed rows, raw rows, origin and problems."""
     try:
@@ -206,7 +234,7 @@ def _read_table(
     # raw key column in a thread (Arrow releases the GIL) while the columns parse
     key_check = _start_key_check(pool, table, tmap, raw.frame)
     try:
-        frame, raw_frame = _prepare(table, raw, tmap, batch.problems, extra)
+        frame, raw_frame = _prepare(table, raw, tmap, batch.problems, extra, pipeline, batch.notes)
     except _MissingColumns as exc:
         _reject_table(batch, table, raw, exc, errors)
         return
@@ -234,17 +262,39 @@ def _reject_table(batch: _Batch, table: str, raw: _Raw, exc: _MissingColumns, er
 
 
 def _prepare(
-    table: str, raw: _Raw, tmap: dict, problems: _Collector, rejected_extra: list[pd.DataFrame]
+    table: str,
+    raw: _Raw,
+    tmap: dict,
+    problems: _Collector,
+    rejected_extra: list[pd.DataFrame],
+    pipeline: SalesPipeline = DEFAULT_PIPELINE,
+    notes: list[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Apply the mapping and parse every contract column.
+    """Apply the mapping, parse every contract column and apply a declared pipeline.
+
+    The pipeline comes after the mapping has produced the contract columns: the
+    opportunities' stages are checked against the declared stages, and the
+    status is read from the stage column when it is not mapped on its own
+    (:func:`salesnb.load.validate._apply_pipeline`).
 
     Returns the parsed frame (index = source row numbers) and the raw frame
     (for the rejected rows' original values).
     """
     contract = columns(table)
     mapped, frame, raw_frame = _apply_mapping(table, raw, tmap, rejected_extra)
-    _check_required_columns(table, mapped, frame, raw.origin)
-    parsed = _parse_columns(table, mapped, tmap, problems, raw.origin)
+    on_pipeline = table == "opportunities" and pipeline.declared
+    from_stage = on_pipeline and _status_from_stage(mapped, tmap, pipeline)
+    _check_required_columns(
+        table, mapped, frame, raw.origin, derived=("status",) if from_stage else ()
+    )
+    enums = {"stage": None, "status": None} if on_pipeline else None
+    parsed = _parse_columns(table, mapped, tmap, problems, raw.origin, enums=enums)
+    if on_pipeline:
+        found = _apply_pipeline(
+            parsed, pipeline, status_from_stage=from_stage, problems=problems, origin=raw.origin
+        )
+        if notes is not None:
+            notes.extend(found)
     out = pd.DataFrame(parsed, index=mapped.index, copy=False)
     if table == "leads" and "converted" not in out.columns and "converted_at" in out.columns:
         out["converted"] = out["converted_at"].notna()

@@ -10,12 +10,14 @@ formats and encodings handled the way real exports need them.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from salesnb.schema import columns
+from salesnb.schema import PLACEHOLDER_DATES, columns
 
 if TYPE_CHECKING:
     from salesnb.load.validate import _Collector
@@ -252,6 +254,132 @@ def _infer_extra(values: pd.Series) -> pd.Series:
     return text.mask(~present).astype(_string_dtype())
 
 
+def _enum_key(value: object) -> str:
+    """How enumeration values are compared: trimmed, inner spaces collapsed, case-folded."""
+    return " ".join(str(value).split()).casefold()
+
+
+def _allowed_values(col) -> list[str] | None:
+    """The values an ``isin`` check of a contract column allows, or None."""
+    for check in col.checks:
+        if getattr(check, "name", "") == "isin":
+            return list((check.statistics or {}).get("allowed_values", []))
+    return None
+
+
+def _match_enum(values: pd.Series, allowed: Sequence[str]) -> tuple[pd.Series, pd.Series]:
+    """Match an enumeration case-insensitively and trimmed; store the allowed spelling.
+
+    Rule: a value equal to an allowed value once both are trimmed, their inner
+    runs of spaces collapsed and case-folded is replaced by the allowed value.
+    Only the values outside ``allowed`` are looked at (one ``isin`` pass over the
+    column), so a clean column is returned as it is.
+
+    Returns
+    -------
+    (values, bad) : (pandas.Series, pandas.Series of bool)
+        ``bad`` marks non-missing values that match no allowed value.
+
+    Examples
+    --------
+    >>> v, bad = _match_enum(pd.Series([" FULFILLED", "placed", "lost", None]),
+    ...                      ["placed", "fulfilled"])
+    >>> v.tolist()[:3], bad.tolist()
+    (['fulfilled', 'placed', 'lost'], [False, False, True, False])
+    """
+    odd = ~(values.isin(allowed) | values.isna())
+    if not odd.any():
+        return values, odd
+    lookup = {_enum_key(a): a for a in allowed}
+    fix = {}
+    for u in pd.unique(values[odd]):
+        hit = lookup.get(_enum_key(u))
+        if hit is not None:
+            fix[u] = hit
+    if not fix:
+        return values, odd
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = [fix.get(c, c) for c in values.cat.categories]
+        new_cats = list(dict.fromkeys(cats))
+        code_of = np.array([new_cats.index(c) for c in cats], dtype=np.int64)
+        codes = values.cat.codes.to_numpy()
+        new_codes = np.where(codes >= 0, code_of[np.maximum(codes, 0)], -1)
+        out = pd.Series(
+            pd.Categorical.from_codes(new_codes, categories=new_cats),
+            index=values.index,
+            name=values.name,
+        )
+    else:
+        repl = values[odd].map(fix)
+        hit = repl.notna()
+        out = values.copy()
+        out.loc[repl.index[hit]] = repl[hit].to_numpy()
+    return out, odd & ~values.isin(list(fix))
+
+
+_LOW_PLACEHOLDER = pd.Timestamp("1900-01-02")  # placeholders at or before 1900-01-01
+_HIGH_PLACEHOLDER = pd.Timestamp("2099-12-31")  # ... and from 2099-12-31 on
+
+
+def _placeholder_dates(
+    values: pd.Series, raw: pd.Series, bad: pd.Series, fmt: str | None
+) -> pd.Series:
+    """The rows of a date column that hold a placeholder date (:data:`PLACEHOLDER_DATES`).
+
+    Parsed values are checked at the extremes only (min / max first, so a clean
+    column costs two reductions); values that did not parse (``bad``) are read
+    again with Python's calendar, which reaches years 1 to 9999 (pandas stops at
+    1677 and 2262), so 0001-01-01 and 9999-12-31 are recognised too.
+
+    Returns
+    -------
+    pandas.Series of str
+        Indexed by row, the placeholder date (ISO ``YYYY-MM-DD``); empty when none.
+
+    Examples
+    --------
+    >>> raw = pd.Series(["2025-01-05", "1900-01-01", "9999-12-31 23:59:59", "x"])
+    >>> d, bad, used = parse_dates(raw)
+    >>> _placeholder_dates(d, raw, bad, used).to_dict()
+    {1: '1900-01-01', 2: '9999-12-31'}
+    """
+    parts = []
+    # int64 view: NaT is the smallest value, so a column with gaps needs no masked
+    # min / max (pandas' is ~30x slower than the two comparisons below)
+    ticks = values.to_numpy(dtype="datetime64[ns]").view("i8")
+    n_nat = np.count_nonzero(ticks == np.iinfo(np.int64).min)
+    if len(ticks) > n_nat and (
+        ticks.max() >= _HIGH_PLACEHOLDER.value
+        or np.count_nonzero(ticks < _LOW_PLACEHOLDER.value) > n_nat
+    ):
+        ext = values[values.notna() & ((values < _LOW_PLACEHOLDER) | (values >= _HIGH_PLACEHOLDER))]
+        iso = ext.dt.strftime("%Y-%m-%d")
+        parts.append(iso[iso.isin(PLACEHOLDER_DATES)])
+    if bad.any():
+        text = raw[bad].astype(str)
+        found = {u: _calendar_date(u, fmt) for u in pd.unique(text)}
+        iso = text.map(found)
+        parts.append(iso[iso.isin(PLACEHOLDER_DATES)])
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.Series([], dtype=object)
+    return pd.concat(parts).astype(object)
+
+
+def _calendar_date(text: str, fmt: str | None) -> str | None:
+    """ISO date of a date text that pandas cannot hold (years 1-9999), or None."""
+    text = text.strip()
+    candidates = [text, text.split()[0] if text.split() else text]
+    for t in candidates:
+        try:
+            if fmt and fmt != "ISO8601":
+                return datetime.strptime(t, fmt).date().isoformat()
+            return datetime.fromisoformat(t).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
 _RULES = {
     "number": "expected a number (e.g. 1234.50, 1,234.50 or $1,234.50)",
     "integer": "expected a whole number",
@@ -260,16 +388,29 @@ _RULES = {
 
 
 def _parse_columns(
-    table: str, mapped: pd.DataFrame, tmap: dict, problems: _Collector, origin: str
+    table: str,
+    mapped: pd.DataFrame,
+    tmap: dict,
+    problems: _Collector,
+    origin: str,
+    *,
+    enums: dict[str, Sequence[str] | None] | None = None,
 ) -> dict[str, pd.Series]:
     """Parse every column of a mapped table by its contract kind.
 
     Values that do not parse are recorded in ``problems`` with the rule they
     broke; columns outside the contract are inferred (:func:`_infer_extra`).
+    Enumerations (columns with an ``isin`` check) are matched case-insensitively
+    (:func:`_match_enum`); ``enums`` replaces a column's allowed values (None:
+    the caller checks that column). Placeholder dates are read as empty
+    (:func:`_placeholder_dates`): in a column that must not be empty they are a
+    problem, elsewhere they are kept in ``problems.blanked`` for the table rules
+    and the load notes.
     """
     contract = columns(table)
     fmts = tmap.get("dates") or {}
     decimal = tmap.get("decimal", ".")
+    enums = enums or {}
     parsed = {}
     for col in mapped.columns:
         if col not in contract:
@@ -280,6 +421,9 @@ def _parse_columns(
         s = mapped[col]
         if kind in ("timestamp", "date"):
             values, bad, used = parse_dates(s, fmt=fmts.get(col))
+            values, bad = _blank_placeholders(
+                table, col, s, values, bad, used, problems, origin, contract[col].nullable
+            )
             if bad.any():
                 if fmts.get(col):
                     rule = f"expected a date in the format {fmts[col]!r} (from the mapping)"
@@ -309,5 +453,47 @@ def _parse_columns(
                 problems.add(table, origin, s.index[bad], col, s[bad], _RULES["flag"])
             parsed[col] = values
         else:
-            parsed[col] = _clean_text(s, strip=kind in ("id", "category"))
+            values = _clean_text(s, strip=kind in ("id", "category"))
+            allowed = enums[col] if col in enums else _allowed_values(contract[col])
+            if allowed is not None:
+                values, bad = _match_enum(values, allowed)
+                if bad.any():
+                    rule = "expected one of: " + ", ".join(allowed)
+                    problems.add(table, origin, s.index[bad], col, s[bad], rule)
+            parsed[col] = values
     return parsed
+
+
+def _blank_placeholders(
+    table: str,
+    col: str,
+    raw: pd.Series,
+    values: pd.Series,
+    bad: pd.Series,
+    used: str | None,
+    problems: _Collector,
+    origin: str,
+    nullable: bool,
+) -> tuple[pd.Series, pd.Series]:
+    """Read the placeholder dates of one column as empty (see :func:`_parse_columns`)."""
+    found = _placeholder_dates(values, raw, bad, used)
+    if not len(found):
+        return values, bad
+    rows = found.index
+    values = values.copy()
+    values.loc[rows] = pd.NaT
+    bad = bad.copy()
+    bad.loc[rows] = False
+    if nullable:
+        problems.blanked[(table, col)] = found
+        return values, bad
+    for day, group in found.groupby(found, sort=True):
+        problems.add(
+            table,
+            origin,
+            group.index,
+            col,
+            raw.loc[group.index],
+            f"placeholder date {day} in column {col} (stands for no date; give the real date)",
+        )
+    return values, bad

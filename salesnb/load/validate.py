@@ -1,9 +1,10 @@
 """Check parsed tables against the contract and quarantine the rows that break it.
 
 Each table is validated with its pandera model, lazily, so that *all*
-problems are collected. Then table rules (primary keys, date order), foreign
-keys and the ``as_of`` rule (no event after the data's as-of date) are
-checked. Each problem names the file, table, 1-based row, column, the
+problems are collected. Then table rules (primary keys, date order, columns
+required on some rows only), foreign keys and the ``as_of`` rule (no event
+after the data's as-of date) are checked. Opportunities are put on the
+company's pipeline first (:func:`_apply_pipeline`). Each problem names the file, table, 1-based row, column, the
 offending value and the rule; the rows it condemns are set aside with a
 ``reason`` so that, for every table, ``rows read == rows loaded + rows
 rejected``.
@@ -22,7 +23,9 @@ import pandera.pandas as pa
 
 from salesnb.errors import PROBLEM_COLUMNS
 from salesnb.load.data import _ORDER
-from salesnb.schema import TABLES, TableSpec, columns, required_columns
+from salesnb.load.parse import _match_enum, _string_dtype
+from salesnb.schema import OPPORTUNITY_STATUSES, TABLES, TableSpec, columns, required_columns
+from salesnb.stages import SalesPipeline
 
 # the package's logger: messages are named salesnb.load wherever they come from
 log = logging.getLogger(__package__)
@@ -35,6 +38,8 @@ class _Collector:
         self.records: list[dict] = []
         self.bad_rows: dict[str, dict[int, list[str]]] = {}
         self.seen: set[tuple] = set()
+        #: (table, column) -> placeholder dates read as empty, by row
+        self.blanked: dict[tuple[str, str], pd.Series] = {}
 
     def add(
         self,
@@ -60,6 +65,10 @@ class _Collector:
                     reason = f"{column}={str(v)[:60]!r}: {rule}" if column else reason
                 self.bad_rows.setdefault(table, {}).setdefault(int(r), []).append(reason)
 
+    def silence(self, table: str, rows: Iterable, column: str) -> None:
+        """Record no further problem for these cells (their row is condemned already)."""
+        self.seen.update((table, int(r), column) for r in rows)
+
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.records, columns=PROBLEM_COLUMNS)
 
@@ -69,13 +78,21 @@ class _MissingColumns(Exception):
 
 
 def _check_required_columns(
-    table: str, mapped: pd.DataFrame, source: pd.DataFrame, origin: str
+    table: str,
+    mapped: pd.DataFrame,
+    source: pd.DataFrame,
+    origin: str,
+    *,
+    derived: Iterable[str] = (),
 ) -> None:
     """Raise :class:`_MissingColumns` when the mapped table lacks a required column.
 
-    The message lists the source columns found and suggests close names.
+    ``derived`` columns are filled later by the loader (the opportunities'
+    status read from the stage column). The message lists the source columns
+    found and suggests close names.
     """
-    missing = [c for c in required_columns(table) if c not in mapped.columns]
+    derived = set(derived)
+    missing = [c for c in required_columns(table) if c not in mapped.columns and c not in derived]
     if missing:
         found = [str(c) for c in source.columns]
         hints = []
@@ -93,7 +110,11 @@ def _check_required_columns(
 
 
 def _validate_schema(table: str, frame: pd.DataFrame, origin: str, problems: _Collector):
-    """Run the table's pandera model lazily and record every failure."""
+    """Run the table's pandera model lazily and record every failure.
+
+    Enumerations (``isin`` checks) were matched while parsing, case-insensitively
+    (:func:`salesnb.load.parse._match_enum`), so pandera leaves them out.
+    """
     spec = TABLES[table]
     schema = spec.model.to_schema()
     present = {c: col for c, col in schema.columns.items() if c in frame.columns}
@@ -104,7 +125,7 @@ def _validate_schema(table: str, frame: pd.DataFrame, origin: str, problems: _Co
                 None
                 if (col.metadata or {}).get("kind") in ("id", "text", "category")
                 else col.dtype,
-                checks=col.checks,
+                checks=[ch for ch in col.checks if getattr(ch, "name", "") != "isin"],
                 nullable=col.nullable,
                 required=False,
             )
@@ -183,6 +204,192 @@ def _table_rules(
                     for x, y in zip(frame.loc[wrong, b], frame.loc[wrong, a], strict=True)
                 ]
                 problems.add(spec.name, origin, frame.index[wrong], b, vals, f"{b} is before {a}")
+    for rule in spec.required_unless:
+        _check_required_unless(spec.name, rule, frame, origin, problems)
+
+
+def _check_required_unless(table: str, rule, frame: pd.DataFrame, origin: str, problems) -> None:
+    """Rule :class:`~salesnb.schema.RequiredUnless`: ``column`` empty only when ``when`` allows.
+
+    Rows whose ``when`` value is empty or already wrong are left to that
+    column's own problem; a cell read as empty because it held a placeholder
+    date says so.
+    """
+    if rule.column not in frame.columns:
+        return
+    empty = frame[rule.column].isna()
+    if not empty.any():
+        return
+    if rule.when in frame.columns:
+        cond = frame[rule.when]
+        empty &= cond.notna() & ~cond.isin(rule.values)
+    rows = [
+        r
+        for r in frame.index[empty]
+        if (table, r, rule.column) not in problems.seen
+        and (table, r, rule.when) not in problems.seen
+    ]
+    if not rows:
+        return
+    blanked = problems.blanked.get((table, rule.column), pd.Series([], dtype=object))
+    placeholder = [r for r in rows if r in blanked.index]
+    plain = [r for r in rows if r not in blanked.index]
+    for day in sorted(set(blanked.loc[placeholder])):
+        hit = [r for r in placeholder if blanked[r] == day]
+        rule_text = f"placeholder date {day} in column {rule.column} ({rule.text()})"
+        problems.add(table, origin, hit, rule.column, [day] * len(hit), rule_text)
+    if plain:
+        text = f"required value is empty ({rule.text()})"
+        problems.add(table, origin, plain, rule.column, [None] * len(plain), text)
+
+
+def _apply_pipeline(
+    parsed: dict[str, pd.Series],
+    pipeline: SalesPipeline,
+    *,
+    status_from_stage: bool,
+    problems: _Collector,
+    origin: str,
+) -> list[str]:
+    """Put parsed opportunities on the company's declared pipeline, in place.
+
+    Rules, per row (values compared trimmed and case-insensitively):
+
+    - a ``stage`` value naming a declared stage is stored in the declared spelling
+      (``pipeline.canonical``); with ``status_from_stage`` the status is ``open``;
+    - a won value (``pipeline.won``) is stored as the last declared stage (a won
+      deal has reached every stage); with ``status_from_stage`` the status is ``won``;
+    - a lost value leaves the stage empty (the furthest stage is unknown); with
+      ``status_from_stage`` the status is ``lost``;
+    - any other value is a problem naming the stages and the won / lost values;
+      with ``status_from_stage`` an empty stage is one too (the status cannot be
+      read).
+
+    Without ``status_from_stage`` the status column stays as mapped; its values
+    may be open / won / lost or the pipeline's won / lost values.
+
+    Returns
+    -------
+    list of str
+        Notes for ``SalesData.notes``.
+    """
+    table = "opportunities"
+    stage = parsed.get("stage")
+    if stage is None:
+        return []
+    sdt = _string_dtype()
+    stage = stage.astype(sdt)  # a categorical could not map values to one stage
+    stage_of: dict = {}
+    status_of: dict = {}
+    unknown = []
+    for value in pd.unique(stage.dropna()):
+        name = pipeline.canonical(value)
+        outcome = "open" if name is not None else pipeline.outcome(value)
+        if outcome is None:
+            unknown.append(value)
+            continue
+        stage_of[value] = (
+            name if outcome == "open" else (pipeline.names[-1] if outcome == "won" else None)
+        )
+        status_of[value] = outcome
+    condemned = []
+    if unknown:
+        bad = stage.isin(unknown)
+        problems.add(table, origin, stage.index[bad], "stage", stage[bad], _stage_rule(pipeline))
+        condemned.append(stage.index[bad])
+    parsed["stage"] = stage.map(stage_of).astype(sdt)
+    if not status_from_stage:
+        if "status" in parsed:
+            parsed["status"] = _status_values(parsed["status"], pipeline, problems, origin)
+        return []
+    empty = stage.isna()
+    if empty.any():
+        rule = "required value is empty (the deal's status is read from the stage column)"
+        problems.add(table, origin, stage.index[empty], "stage", [None] * int(empty.sum()), rule)
+        condemned.append(stage.index[empty])
+    for rows in condemned:
+        problems.silence(table, rows, "status")
+    parsed["status"] = stage.map(status_of).astype(sdt)
+    won = ", ".join(pipeline.won) or "none"
+    lost = ", ".join(pipeline.lost) or "none"
+    return [
+        f"{table}: status read from the stage column with the [pipeline] won / lost values "
+        f"(won: {won}; lost: {lost}); other stages are open deals"
+    ]
+
+
+def _stage_rule(pipeline: SalesPipeline) -> str:
+    text = "expected a stage of the pipeline (" + ", ".join(pipeline.names) + ")"
+    outcomes = [f"won: {', '.join(pipeline.won)}"] if pipeline.won else []
+    outcomes += [f"lost: {', '.join(pipeline.lost)}"] if pipeline.lost else []
+    return text + (" or a won / lost value (" + "; ".join(outcomes) + ")" if outcomes else "")
+
+
+def _status_values(
+    status: pd.Series, pipeline: SalesPipeline, problems: _Collector, origin: str
+) -> pd.Series:
+    """A separately mapped status: open / won / lost, or the pipeline's won / lost values."""
+    status, odd = _match_enum(status, OPPORTUNITY_STATUSES)
+    if not odd.any():
+        return status
+    fix = {v: pipeline.outcome(v) for v in pd.unique(status[odd])}
+    fix = {v: o for v, o in fix.items() if o is not None}
+    if fix:
+        status = status.astype(sdt := _string_dtype())
+        hit = odd & status.isin(list(fix))
+        status.loc[hit] = status[hit].map(fix).astype(sdt)
+        odd &= ~hit
+    if odd.any():
+        outcomes = [*pipeline.won, *pipeline.lost]
+        rule = "expected one of: " + ", ".join(OPPORTUNITY_STATUSES)
+        rule += f" (or a [pipeline] won / lost value: {', '.join(outcomes)})" if outcomes else ""
+        problems.add("opportunities", origin, status.index[odd], "status", status[odd], rule)
+    return status
+
+
+def _status_from_stage(mapped: pd.DataFrame, tmap: dict, pipeline: SalesPipeline) -> bool:
+    """Whether the opportunities' status is read from the stage column.
+
+    True when the pipeline is declared with won or lost values, the table has a
+    stage column, and its status column is not mapped on its own: absent, mapped
+    from the same source column as ``stage`` (without a value map or derived
+    expression of its own), or holding the very same values as ``stage``.
+    """
+    if not pipeline.declared or not (pipeline.won or pipeline.lost) or "stage" not in mapped:
+        return False
+    if "status" not in mapped.columns:
+        return True
+    cols = tmap.get("columns") or {}
+    own = set(tmap.get("values") or {}) | set(tmap.get("derive") or {})
+    src = cols.get("status")
+    if src is not None and src == cols.get("stage") and "status" not in own:
+        return True
+    return bool(mapped["status"].equals(mapped["stage"]))
+
+
+def _load_notes(loaded: dict[str, pd.DataFrame], problems: _Collector) -> list[str]:
+    """What ``SalesData.notes`` says about loaded rows the contract lets be incomplete.
+
+    One line per :class:`~salesnb.schema.RequiredUnless` rule with loaded rows
+    whose column is empty ("opportunities: 2,089 open deals have no amount; ..."),
+    and one per column whose placeholder dates were read as empty.
+    """
+    notes = []
+    for table, frame in loaded.items():
+        for rule in TABLES[table].required_unless:
+            if rule.note and rule.column in frame.columns and rule.when in frame.columns:
+                n = int((frame[rule.column].isna() & frame[rule.when].isin(rule.values)).sum())
+                if n:
+                    notes.append(f"{table}: " + rule.note.format(n=n))
+    for (table, col), found in problems.blanked.items():
+        bad = problems.bad_rows.get(table, {})
+        kept = found[~found.index.isin(list(bad))]
+        if len(kept):
+            days = ", ".join(sorted(set(kept)))
+            notes.append(
+                f"{table}: {len(kept):,} placeholder date(s) in {col} ({days}) read as empty"
+            )
+    return notes
 
 
 def _start_key_check(pool, table: str, tmap: dict, raw: pd.DataFrame) -> tuple | None:
