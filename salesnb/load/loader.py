@@ -135,6 +135,7 @@ def load(
         sources=batch.origins,
         rows_read=rows_read,
         source=redact_url(str(source)),
+        revenue_setting=mp.get("revenue", "auto"),
     )
 
 
