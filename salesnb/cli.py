@@ -1,8 +1,9 @@
-"""The ``salesnb`` command: ``report``, ``init``, ``contract`` and ``summary``.
+"""The ``salesnb`` command: ``report``, ``init``, ``map``, ``check``, ``contract`` and
+``summary``.
 
-Exit codes: 0 success; 1 the report pack was written but a notebook failed;
-2 bad usage or unreadable input (the message says what was expected, no
-traceback).
+Exit codes: 0 success; 1 the report pack was written but a notebook failed, or
+``check`` found rejected rows; 2 bad usage or unreadable input (the message says what
+was expected, no traceback).
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="replace files of the same names that already exist (nothing else is touched)",
     )
 
+    _add_map_and_check(sub)
+
     con = sub.add_parser("contract", help="print the data contract (Markdown)")
     con.add_argument(
         "--write", metavar="FILE", help="write it to FILE instead (e.g. docs/data-contract.md)"
@@ -99,6 +102,123 @@ def build_parser() -> argparse.ArgumentParser:
     summ.add_argument("--mapping", help="mapping file for a foreign export")
     summ.add_argument("--as-of", dest="as_of", help="the data's 'now' (YYYY-MM-DD)")
     return parser
+
+
+def _add_map_and_check(sub) -> None:
+    from salesnb.load.survey import DEFAULT_LIMIT
+
+    mp = sub.add_parser(
+        "map",
+        help="propose a commented mapping for a CRM or ERP export (loads nothing)",
+        description="Read the headers and a sample of rows of each file, sheet or database "
+        "table of DATA, recognise the contract tables and columns, the date formats and the "
+        "stages, and write a commented mapping to confirm. Nothing is loaded. Then: "
+        "salesnb check DATA --mapping FILE",
+    )
+    mp.add_argument(
+        "data", metavar="DATA", help="export folder, Excel workbook, SQLite file or database URL"
+    )
+    mp.add_argument("--out", metavar="FILE", help="write the mapping to FILE (default: print it)")
+    mp.add_argument("--force", action="store_true", help="replace FILE when it exists")
+    mp.add_argument(
+        "--rows",
+        type=int,
+        default=DEFAULT_LIMIT,
+        help=f"rows read per file (default: {DEFAULT_LIMIT:,})",
+    )
+
+    chk = sub.add_parser(
+        "check",
+        help="dry-run loading DATA: rows rejected and why, sections the pack will show",
+        description="Load DATA (with the mapping) without writing anything and say, per "
+        "table, the rows read, loaded and rejected with the top reasons and example rows, "
+        "unmapped columns, values missing from value maps, and which report sections will "
+        "be available. Exit 0 when every row loads, 1 when rows were rejected, 2 on a "
+        "usage error.",
+    )
+    chk.add_argument(
+        "data", metavar="DATA", help="data folder, Excel workbook, SQLite file or database URL"
+    )
+    chk.add_argument("--mapping", metavar="FILE", help="mapping file (TOML/YAML)")
+    chk.add_argument("--as-of", dest="as_of", help="the data's 'now' (YYYY-MM-DD)")
+
+
+def _require_source(data: str, option: str = "DATA") -> None:
+    if "://" not in data and not Path(data).exists():
+        raise _UsageError(
+            f"{option} {data!r} does not exist (expected a folder with one file per table, "
+            f"an Excel workbook, an SQLite file or a database URL)"
+        )
+
+
+def _cmd_map(args) -> int:
+    from salesnb.load.assistant import propose_mapping
+    from salesnb.load.sources import redact_url
+
+    _require_source(args.data)
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        if out.exists() and not args.force:
+            raise _UsageError(
+                f"--out {str(out)!r} already exists; nothing was written "
+                f"(pass --force to replace it)"
+            )
+        if not out.parent.exists():
+            raise _UsageError(f"--out: folder {str(out.parent)!r} does not exist")
+    if args.rows < 1:
+        raise _UsageError(f"--rows must be at least 1, got {args.rows}")
+    proposal = propose_mapping(args.data, limit=args.rows)
+    if not proposal.tables:
+        found = "; ".join(
+            f"{p.label}: {', '.join(p.headers[:8])}" for p in proposal.unrecognised[:10]
+        )
+        raise _UsageError(
+            f"no contract table recognised in {redact_url(args.data)!r} "
+            f"(found: {found or 'no file, sheet or table'}); start from the starter mapping "
+            f"of `salesnb init` instead"
+        )
+    data_label = redact_url(args.data)
+    text = proposal.toml(data=data_label, out=str(out) if out else None)
+    if out is None:
+        sys.stdout.write(text)
+    elif args.force:
+        from salesnb.report import write_text_atomic
+
+        write_text_atomic(out, text)
+    else:
+        with open(out, "x", encoding="utf-8") as fh:  # never replaces an existing file
+            fh.write(text)
+    checks = sum("CHECK:" in line for line in text.splitlines())
+    _map_summary(proposal, data_label, out, checks)
+    return 0
+
+
+def _map_summary(proposal, data: str, out: Path | None, checks: int) -> None:
+    """What was recognised, and the next step, on stderr."""
+    for g in proposal.tables:
+        left = "" if g.distinct else f", {len(g.unmapped)} not mapped"
+        print(f"{g.table:<18} <- {g.part.label} ({len(g.mapped)} columns mapped{left})",
+              file=sys.stderr)  # fmt: skip
+    for part in proposal.unrecognised:
+        print(f"{'(not recognised)':<18}    {part.label}", file=sys.stderr)
+    target = str(out) if out else "FILE.toml"
+    steps = "confirm the stage order in [pipeline], " if proposal.pipeline else ""
+    print(
+        f"\nnext: read the mapping ({steps}{checks} line(s) marked CHECK), then\n"
+        f"  salesnb check {data} --mapping {target}",
+        file=sys.stderr,
+    )
+
+
+def _cmd_check(args) -> int:
+    from salesnb.check import run_check
+
+    _require_source(args.data)
+    if args.mapping and not Path(args.mapping).is_file():
+        raise _UsageError(f"--mapping {args.mapping!r} does not exist")
+    report = run_check(args.data, mapping=args.mapping, as_of=args.as_of)
+    print(report.text())
+    return report.exit_code
 
 
 def _cmd_report(args) -> int:
@@ -214,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = {
         "report": _cmd_report,
         "init": _cmd_init,
+        "map": _cmd_map,
+        "check": _cmd_check,
         "contract": _cmd_contract,
         "summary": _cmd_summary,
     }

@@ -1,6 +1,6 @@
 """The house's shape: data flows one way, and docs/architecture.md names every module.
 
-source -> load -> kpi / models -> plot -> sections -> report -> cli. A module may
+source -> load -> kpi / models -> plot -> sections -> report / check -> cli. A module may
 import the steps before it (and its own package), never a later one; the foundation
 (errors, schema, periods, resources) imports no other salesnb module but errors.
 """
@@ -51,7 +51,18 @@ ALLOWED: dict[str, set[str]] = {
         "sections",
     },
     "project": {"errors", "resources"},
-    "cli": {"errors", "schema", "periods", "stages", "resources", "load", "report", "project"},
+    "check": {"errors", "schema", "periods", "stages", "resources", "load", "sections"},
+    "cli": {
+        "errors",
+        "schema",
+        "periods",
+        "stages",
+        "resources",
+        "load",
+        "report",
+        "project",
+        "check",
+    },
     "__main__": {"cli"},
     "__init__": {"errors", "load"},
 }

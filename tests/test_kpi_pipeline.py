@@ -27,6 +27,7 @@ from salesnb.kpi.pipeline import (
     win_rate,
 )
 from salesnb.schema import STAGES
+from salesnb.stages import SalesPipeline
 from tests.kpi_engines import run_on_engines, to_pandas
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -652,3 +653,246 @@ def test_duckdb_relations(opps, leads):
     run_on_engines(stage_funnel, opps, duckdb=True)
     run_on_engines(stale_deals, opps, as_of="2025-06-30", duckdb=True)
     run_on_engines(lead_conversion_rate, leads, by="source", within_days=30, duckdb=True)
+
+
+# -- the company's own pipeline; open deals without amount or created_at ---------------------
+CRM = SalesPipeline.from_mapping(
+    {
+        "stages": [
+            {"name": "Prospecting", "rotting_days": 10, "probability": 0.1},
+            {"name": "Engaging", "rotting_days": 20},
+            {"name": "Closing", "probability": 0.6},
+        ],
+        "won": ["Won"],
+        "lost": ["Lost"],
+    }
+)
+
+
+@pytest.fixture
+def crm_deals():
+    """A CRM export: its own stages (any case), outcomes in the stage column, open deals
+    without amount (D2, D4, D9) or created_at (D2, D4); D4 has no date at all to measure
+    idle time; D9 is created after 2025-06-30; D10 is an open deal without a stage."""
+    return pd.DataFrame(
+        {
+            "opportunity_id": [f"D{i}" for i in range(1, 11)],
+            "rep_id": ["R1", "R1", "R2", "R2", "R1", "R2", "R2", "R1", "R1", "R2"],
+            "stage": [
+                "prospecting",
+                "Engaging ",
+                "CLOSING",
+                "Prospecting",
+                "Won",
+                None,
+                "Closing",
+                "Engaging",
+                "Closing",
+                None,
+            ],
+            "status": ["open"] * 4 + ["won", "lost", "lost", "won", "open", "open"],
+            "amount": [100.0, None, 500.0, None, 1000.0, 200.0, 300.0, 800.0, None, 40.0],
+            "created_at": ts(
+                "2025-06-01",
+                None,
+                "2025-05-01",
+                None,
+                "2025-01-01",
+                "2025-02-01",
+                "2025-01-15",
+                "2025-03-01",
+                "2025-07-10",
+                "2025-05-01",
+            ),
+            "closed_at": ts(
+                None,
+                None,
+                None,
+                None,
+                "2025-03-01",
+                "2025-04-01",
+                "2025-05-01",
+                "2025-05-15",
+                None,
+                None,
+            ),
+            "expected_close_date": ts(
+                "2025-07-15",
+                "2025-06-20",
+                "2025-08-10",
+                "2025-08-20",
+                None,
+                None,
+                None,
+                None,
+                "2025-09-01",
+                "2025-06-25",
+            ),
+            "last_activity_at": ts(
+                "2025-06-10",
+                "2025-06-05",
+                "2025-06-15",
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                "2025-05-20",
+            ),
+        }
+    )
+
+
+def test_stage_funnel_own_pipeline(crm_deals):
+    # step index: D1 0, D2 1, D3 2, D4 0, D5 won, D6 lost without stage 0, D7 2, D8 won,
+    # D9 2, D10 open without stage 0
+    out = run_on_engines(stage_funnel, crm_deals, pipeline=CRM, duckdb=True)
+    assert out["step"].tolist() == ["Prospecting", "Engaging", "Closing", "won"]
+    assert out["reached"].tolist() == [10, 6, 5, 2]
+    np.testing.assert_allclose(out["step_conversion"], [np.nan, 6 / 10, 5 / 6, 2 / 5])
+    np.testing.assert_allclose(out["overall_conversion"], [1, 6 / 10, 5 / 10, 2 / 10])
+    # created_to keeps the undated open deals D2, D4 and drops D9 (created later)
+    upto = run_on_engines(stage_funnel, crm_deals, pipeline=CRM, created_to="2025-06-30")
+    assert upto["reached"].tolist() == [9, 5, 4, 2]
+    # created_from cannot place D2, D4: left out, as are D5, D6, D7 (created earlier)
+    since = run_on_engines(stage_funnel, crm_deals, pipeline=CRM, created_from="2025-03-01")
+    assert since["reached"].tolist() == [5, 3, 3, 1]
+    by_rep = run_on_engines(stage_funnel, crm_deals, pipeline=CRM, by="rep_id")
+    assert by_rep.groupby("step_index")["reached"].sum().tolist() == [10, 6, 5, 2]
+
+
+def test_stage_funnel_refuses_stages_the_pipeline_lacks(crm_deals):
+    with pytest.raises(ValueError, match=r"not stages of the pipeline: \['CLOSING', 'Closing'"):
+        stage_funnel(crm_deals)
+    with pytest.raises(ValueError, match="qualification, discovery, proposal, negotiation"):
+        stage_funnel(crm_deals)
+
+
+def test_stale_deals_own_pipeline(crm_deals):
+    # open and created by 2025-06-30: D1 (idle 20 > 10), D2 (25 > 20, no amount),
+    # D3 (15; Closing has no rotting days and no default: 30), D4 (no date: not judged),
+    # D10 (no stage: default 30, idle 41)
+    out = run_on_engines(stale_deals, crm_deals, as_of="2025-06-30", pipeline=CRM, duckdb=True)
+    assert out["opportunity_id"].tolist() == ["D10", "D2", "D1"]
+    assert out["days_idle"].tolist() == [41, 25, 20]
+    assert out["threshold_days"].tolist() == [30.0, 20.0, 10.0]
+    assert out["amount"].isna().tolist() == [False, True, False]
+    assert out["amount"].sum() == 140.0
+    summary = run_on_engines(
+        stale_deals, crm_deals, as_of="2025-06-30", pipeline=CRM, by="rep_id", duckdb=True
+    )
+    assert summary.to_dict("list") == {
+        "rep_id": ["R1", "R2"],
+        "open_deals": [2, 3],
+        "stale_deals": [2, 1],
+        "stale_share": [1.0, 1 / 3],
+        "amount_at_risk": [100.0, 40.0],
+        "max_days_idle": [25.0, 41.0],
+        "stale_without_amount": [1, 0],
+        "undated_deals": [0, 1],
+    }
+
+
+def test_stale_thresholds_precedence(crm_deals):
+    def stale(**kwargs):
+        return stale_deals(crm_deals, as_of="2025-06-30", pipeline=CRM, **kwargs)[
+            "opportunity_id"
+        ].tolist()
+
+    # explicit thresholds (any case) beat the pipeline's rotting days
+    assert stale(thresholds={"prospecting": 30}) == ["D10", "D2"]
+    assert stale(thresholds={"CLOSING": 14}) == ["D10", "D2", "D1", "D3"]
+    # default_days: stages with no threshold at all, and deals without a stage
+    assert stale(default_days=12) == ["D10", "D2", "D1", "D3"]
+    assert stale(default_days=45) == ["D2", "D1"]
+    with pytest.raises(ValueError, match="unknown stage"):
+        stale(thresholds={"qualification": 3})
+    with pytest.raises(ValueError, match="default_days"):
+        stale(default_days=0)
+    # a stage named like a contract stage keeps its default (discovery: 21 days)
+    named = SalesPipeline.from_mapping({"stages": ["Discovery", "Closing"]})
+    deals = crm_deals.assign(stage=["Closing", "discovery"] * 5)
+    out = stale_deals(deals, as_of="2025-06-30", pipeline=named, default_days=19)
+    assert dict(zip(out["opportunity_id"], out["threshold_days"], strict=True)) == {
+        "D10": 21.0,
+        "D2": 21.0,
+        "D1": 19.0,
+    }
+
+
+def test_slipped_deals_without_amount_or_created_at(crm_deals):
+    # D2 (no amount, no created_at) slipped 10 days, D10 5 days; D4 has no expected date
+    out = run_on_engines(slipped_deals, crm_deals, as_of="2025-06-30", duckdb=True)
+    assert out["opportunity_id"].tolist() == ["D2", "D10"]
+    assert out["days_slipped"].tolist() == [10, 5]
+    summary = run_on_engines(slipped_deals, crm_deals, as_of="2025-06-30", by="rep_id")
+    assert summary[["open_deals", "slipped_deals", "slipped_without_amount"]].values.tolist() == [
+        [2, 1, 1],
+        [3, 1, 0],
+    ]
+    assert summary["slipped_amount"].tolist() == [0.0, 40.0]
+    assert summary["mean_days_slipped"].tolist() == [10.0, 5.0]
+
+
+def test_pipeline_coverage_counts_deals_without_amount(crm_deals):
+    # open at 2025-07-15, expected in Q3: D1 100, D3 500, D4 (no amount, no created_at),
+    # D9 (no amount)
+    targets = pd.DataFrame(
+        {"period": ["2025Q3"], "level": ["company"], "key": ["all"], "revenue_target": [3000.0]}
+    )
+    out = run_on_engines(
+        pipeline_coverage, crm_deals, targets, period="2025Q3", as_of="2025-07-15", duckdb=True
+    )
+    row = out.iloc[0]
+    assert (row["pipeline_deals"], row["pipeline_amount"], row["deals_without_amount"]) == (
+        4,
+        600.0,
+        2,
+    )
+    assert row["coverage"] == pytest.approx(600 / 3000)
+
+
+def test_sales_velocity_counts_open_deals_without_amount(crm_deals):
+    # open at 2025-06-30: D1, D2, D3, D4, D10 (D2, D4 without amount or created_at);
+    # closed in the window: D5 won 1000 in 59 days, D8 won 800 in 75 days, D6 and D7 lost
+    out = run_on_engines(sales_velocity, crm_deals, as_of="2025-06-30", duckdb=True)
+    row = out.iloc[0]
+    assert (row["open_deals"], row["open_amount"], row["open_without_amount"]) == (5, 640.0, 2)
+    assert (row["won"], row["lost"], row["average_deal_size"]) == (2, 2, 900.0)
+    assert row["average_cycle_days"] == pytest.approx(67.0)
+    assert row["velocity_per_day"] == pytest.approx(5 * 0.5 * 900 / 67)
+
+
+def test_nan_amounts_on_polars_are_missing(crm_deals):
+    pl = pytest.importorskip("polars")
+    frame = pl.from_pandas(crm_deals).with_columns(pl.col("amount").fill_null(float("nan")))
+    out = to_pandas(sales_velocity(frame, as_of="2025-06-30"))
+    assert (out["open_amount"].item(), out["open_without_amount"].item()) == (640.0, 2)
+    summary = to_pandas(stale_deals(frame, as_of="2025-06-30", pipeline=CRM, by="rep_id"))
+    assert summary["amount_at_risk"].tolist() == [100.0, 40.0]
+
+
+def test_attention_stale_rule_uses_the_data_pipeline(crm_deals):
+    from types import SimpleNamespace
+
+    from salesnb.sections.needs_attention import _slipped_deal_items, _stale_deal_items
+
+    sales = SimpleNamespace(
+        tables={"opportunities": crm_deals}, opportunities=crm_deals, pipeline=CRM
+    )
+    as_of = pd.Timestamp("2025-06-30")
+    (item,) = _stale_deal_items(sales, as_of, currency="$")
+    assert item["subject"] == "3 deals"
+    assert item["message"] == (
+        "3 open deals worth $140 have had no activity for longer than their stage allows "
+        "(longest idle: 41 days) (1 of them have no value). 1 open deals have no creation "
+        "or activity date: whether they are stale cannot be told."
+    )
+    (slipped,) = _slipped_deal_items(sales, as_of, currency="$")
+    assert slipped["message"].endswith("expected close date (1 of them have no value).")
+    wrong = SimpleNamespace(tables=sales.tables, opportunities=crm_deals, pipeline=None)
+    (refused,) = _stale_deal_items(wrong, as_of, currency="$")
+    assert (
+        refused["subject"] == "not checked" and "not stages of the pipeline" in refused["message"]
+    )

@@ -27,6 +27,7 @@ from salesnb.models.forecast import (
     select_model,
     stage_win_rates,
 )
+from salesnb.stages import SalesPipeline
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SUPERSTORE = SHARED / "superstore" / "Sample - Superstore.csv"
@@ -469,6 +470,110 @@ def test_compare_forecasts(opportunities, seasonal_series):
     feb = out.iloc[1]
     assert feb["difference"] == pytest.approx(250.0 - feb["ts_forecast"])
     assert feb["pipeline_share"] == pytest.approx(250.0 / feb["ts_forecast"])
+
+
+# ----------------------------------------------------------- the company's own pipeline
+CRM = SalesPipeline.from_mapping(
+    {
+        "stages": [
+            {"name": "Prospecting", "probability": 0.1},
+            "Engaging",
+            {"name": "Closing", "probability": 0.6},
+        ],
+        "won": ["Won"],
+        "lost": ["Lost"],
+    }
+)
+
+
+@pytest.fixture
+def crm_deals() -> pd.DataFrame:
+    """Closed: d5 won (stage "Won": reached every stage), d6 lost without stage (first
+    stage only), d7 lost in Closing, d8 won in Engaging. Open: d1-d4, d10 (no stage);
+    d2 and d4 have no amount and no created_at; d9 is created after 2025-06-30."""
+    return pd.DataFrame(
+        {
+            "opportunity_id": [f"d{i}" for i in range(1, 11)],
+            "stage": [
+                "prospecting",
+                "Engaging ",
+                "CLOSING",
+                "Prospecting",
+                "Won",
+                None,
+                "Closing",
+                "Engaging",
+                "Closing",
+                None,
+            ],
+            "status": ["open"] * 4 + ["won", "lost", "lost", "won", "open", "open"],
+            "amount": [100.0, None, 500.0, None, 1000.0, 200.0, 300.0, 800.0, None, 40.0],
+            "created_at": pd.to_datetime(
+                ["2025-06-01", None, "2025-05-01", None, "2025-01-01", "2025-02-01"]
+                + ["2025-01-15", "2025-03-01", "2025-07-10", "2025-05-01"]
+            ),
+            "closed_at": pd.to_datetime(
+                [None] * 4 + ["2025-03-01", "2025-04-01", "2025-05-01", "2025-05-15", None, None]
+            ),
+            "expected_close_date": pd.to_datetime(
+                ["2025-07-15", "2025-06-20", "2025-08-10", "2025-08-20"]
+                + [None] * 4
+                + ["2025-09-01", "2025-06-25"]
+            ),
+        }
+    )
+
+
+def test_stage_win_rates_own_pipeline(crm_deals):
+    rates = stage_win_rates(crm_deals, pipeline=CRM)
+    # reached Prospecting: d5 d6 d7 d8 (2 won); Engaging: d5 d7 d8 (2); Closing: d5 d7 (1)
+    assert rates["stage"].tolist() == ["Prospecting", "Engaging", "Closing"]
+    assert rates["closed"].tolist() == [4, 3, 2] and rates["won"].tolist() == [2, 2, 1]
+    assert rates["win_rate"].tolist() == pytest.approx([0.5, 2 / 3, 0.5])
+    assert not rates["fallback"].any()
+    declared = stage_win_rates(crm_deals, pipeline=CRM, method="declared")
+    assert declared["win_rate"].tolist() == pytest.approx([0.1, 2 / 3, 0.6])
+    assert declared["fallback"].tolist() == [False, True, False]
+    # no closed deal reached Closing: its declared probability, else the overall rate
+    early = crm_deals[crm_deals["opportunity_id"].isin(["d6", "d8"])]
+    assert stage_win_rates(early, pipeline=CRM)["win_rate"].tolist() == [0.5, 1.0, 0.6]
+    plain = SalesPipeline.from_mapping(
+        {"stages": ["Prospecting", "Engaging", "Closing"], "won": ["Won"]}
+    )
+    fallback = stage_win_rates(early, pipeline=plain)
+    assert fallback["win_rate"].tolist() == [0.5, 1.0, 0.5]
+    assert fallback["fallback"].tolist() == [False, False, True]
+
+
+def test_stage_win_rates_refusals(crm_deals):
+    with pytest.raises(ValueError, match="not stages of the pipeline"):
+        stage_win_rates(crm_deals)
+    with pytest.raises(ValueError, match="declares none"):
+        stage_win_rates(crm_deals.assign(stage="proposal"), method="declared")
+    with pytest.raises(ValueError, match="method must be one of history, declared"):
+        stage_win_rates(crm_deals, pipeline=CRM, method="crm")
+
+
+def test_pipeline_weighted_forecast_own_pipeline(crm_deals):
+    # open at 2025-06-30: d1 (Prospecting, Jul, 100), d2 (Engaging, Jun, no amount),
+    # d3 (Closing, Aug, 500), d4 (Prospecting, Aug, no amount), d10 (no stage -> first
+    # stage, Jun, 40); d9 is created later
+    out = pipeline_weighted_forecast(crm_deals, as_of="2025-06-30", pipeline=CRM)
+    assert out["period"].tolist() == list(pd.date_range("2025-06-01", periods=3, freq="MS"))
+    assert out["open_deals"].tolist() == [2, 1, 2]
+    assert out["deals_without_amount"].tolist() == [1, 0, 1]
+    assert out["pipeline_amount"].tolist() == [40.0, 100.0, 500.0]
+    assert out["expected_amount"].tolist() == pytest.approx([40 * 0.5, 100 * 0.5, 500 * 0.5])
+    declared = pipeline_weighted_forecast(
+        crm_deals, as_of="2025-06-30", pipeline=CRM, method="declared"
+    )
+    assert declared["expected_amount"].tolist() == pytest.approx([40 * 0.1, 100 * 0.1, 500 * 0.6])
+    # scores: deals without amount may lack a probability; the others may not
+    p = pd.Series({"d1": 0.2, "d2": np.nan, "d3": 0.4, "d4": 0.9, "d10": 1.0})
+    scored = pipeline_weighted_forecast(crm_deals, p, as_of="2025-06-30")
+    assert scored["expected_amount"].tolist() == pytest.approx([40.0, 20.0, 200.0])
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        pipeline_weighted_forecast(crm_deals, p.replace(0.2, np.nan), as_of="2025-06-30")
 
 
 # --------------------------------------------------------------------------- real data

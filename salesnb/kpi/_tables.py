@@ -259,21 +259,31 @@ def _check_by_not_reserved(by: Sequence[str], reserved: Sequence[str]) -> None:
         raise ValueError(f"by= may not use the output column name(s) {clash}")
 
 
+def _created_by(as_of) -> nw.Expr:
+    """Deals created by the end of day ``as_of``; a deal without ``created_at`` counts.
+
+    CRMs may export open deals without a creation date: such a deal is in the
+    table, so it is taken as created by ``as_of``.
+    """
+    return (nw.col("created_at") < nw.lit(_day_after(as_of))) | nw.col("created_at").is_null()
+
+
 def _open_at(as_of) -> nw.Expr:
     """Deals open at the end of day ``as_of``: created by then, not closed by then.
 
-    A deal is open at ``as_of`` when ``created_at <= as_of`` and either its
-    status is ``open`` or it was closed after ``as_of`` (``closed_at > as_of``).
+    A deal is open at ``as_of`` when it was created by then (:func:`_created_by`)
+    and either its status is ``open`` or it was closed after ``as_of``
+    (``closed_at > as_of``).
     """
     end = _day_after(as_of)
     closed_later = ~nw.col("closed_at").is_null() & (nw.col("closed_at") >= nw.lit(end))
-    return (nw.col("created_at") < nw.lit(end)) & ((nw.col("status") == "open") | closed_later)
+    return _created_by(as_of) & ((nw.col("status") == "open") | closed_later)
 
 
 def _status_open_at(names, as_of) -> nw.Expr:
     if "closed_at" in names:
         return _open_at(as_of)
-    return (nw.col("status") == "open") & (nw.col("created_at") < nw.lit(_day_after(as_of)))
+    return (nw.col("status") == "open") & _created_by(as_of)
 
 
 def _incomplete_start(as_of, freq: str, fiscal_year_start: int) -> pd.Timestamp | None:

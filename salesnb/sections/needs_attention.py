@@ -154,29 +154,49 @@ def _unusual_kpi_items(sales, period: Period) -> list[dict]:
 
 
 def _stale_deal_items(sales, as_of: pd.Timestamp, *, currency: str) -> list[dict]:
-    """Open deals idle longer than their stage allows, at ``as_of``."""
+    """Open deals idle longer than their stage of the data's pipeline allows, at ``as_of``.
+
+    Thresholds: the pipeline's rotting days, else the defaults (:func:`kpi.stale_deals`).
+    Deals without a value are counted apart from the amount; deals with no date to
+    measure idle time are said too. Stage values the pipeline does not know are raised as
+    an item instead of being skipped.
+    """
     if missing_requirements(sales, ["opportunities"]):
         return []
+    pipeline = getattr(sales, "pipeline", None)
     try:
-        stale = kpi.stale_deals(sales.opportunities, as_of=as_of)
+        stale = kpi.stale_deals(sales.opportunities, as_of=as_of, pipeline=pipeline)
+        # one summary row (every deal it counts is open): the deals it could not judge
+        summary = kpi.stale_deals(sales.opportunities, as_of=as_of, by="status", pipeline=pipeline)
     except KeyError as exc:
         log.info("stale deals skipped: %s", exc)
         return []
+    except ValueError as exc:
+        return [_item("stale deals", "not checked", f"Stale deals could not be checked: {exc}")]
+    undated = int(summary["undated_deals"].sum())
+    unjudged = (
+        f"{undated:,} open deals have no creation or activity date: whether they are "
+        f"stale cannot be told."
+        if undated
+        else ""
+    )
     if not len(stale):
-        return []
+        return [_item("stale deals", "undated deals", unjudged)] if undated else []
+    no_value = int(stale["amount"].isna().sum())
+    said = f" ({no_value:,} of them have no value)" if no_value else ""
     return [
         _item(
             "stale deals",
             f"{len(stale)} deals",
             f"{len(stale):,} open deals worth {fmt_money(stale['amount'].sum(), currency=currency)} "
             f"have had no activity for longer than their stage allows (longest idle: "
-            f"{int(stale['days_idle'].max())} days).",
+            f"{int(stale['days_idle'].max())} days){said}." + (f" {unjudged}" if unjudged else ""),
         )
     ]
 
 
 def _slipped_deal_items(sales, as_of: pd.Timestamp, *, currency: str) -> list[dict]:
-    """Open deals past their expected close date at ``as_of``."""
+    """Open deals past their expected close date at ``as_of`` (those without a value counted)."""
     if missing_requirements(sales, ["opportunities"]):
         return []
     try:
@@ -186,13 +206,15 @@ def _slipped_deal_items(sales, as_of: pd.Timestamp, *, currency: str) -> list[di
         return []
     if not len(slipped):
         return []
+    no_value = int(slipped["amount"].isna().sum())
+    said = f" ({no_value:,} of them have no value)" if no_value else ""
     return [
         _item(
             "slipped deals",
             f"{len(slipped)} deals",
             f"{len(slipped):,} open deals worth "
             f"{fmt_money(slipped['amount'].sum(), currency=currency)} are past their "
-            f"expected close date.",
+            f"expected close date{said}.",
         )
     ]
 

@@ -31,6 +31,16 @@ Conventions shared by the period KPIs of this package
   (same period last year), see :func:`salesnb.kpi._frame.add_comparisons`.
 - ``as_of`` is a day: it counts *whole*, i.e. everything up to the end of that
   day has happened (``timestamp < as_of + 1 day``).
+- The stage KPIs (:func:`stage_funnel`, :func:`stale_deals`) take
+  ``pipeline=``, the company's :class:`~salesnb.stages.SalesPipeline`
+  (``SalesData.pipeline``; None = the contract's four stages); ``stage`` values
+  match its stages ignoring case and surrounding spaces.
+- Open deals may lack ``amount`` and ``created_at`` (CRM exports). They count as
+  open deals (an undated one as created by ``as_of``); value sums leave them out
+  and a count column says how many (``deals_without_amount``,
+  ``open_without_amount``, ``stale_without_amount``, ``slipped_without_amount``);
+  age figures leave out deals without a date (``undated_deals``). Won and lost
+  deals need both, as the contract says.
 
 Examples
 --------
@@ -61,6 +71,7 @@ from salesnb.kpi.pipeline.deals import (
 )
 from salesnb.kpi.pipeline.funnel import stage_funnel
 from salesnb.kpi.pipeline.health import (
+    DEFAULT_STALE_DAYS,
     DEFAULT_STALE_THRESHOLDS,
     pipeline_coverage,
     slipped_deals,
@@ -70,6 +81,7 @@ from salesnb.kpi.pipeline.leads import lead_conversion_rate, new_leads
 
 __all__ = [
     "DEFAULT_STALE_THRESHOLDS",
+    "DEFAULT_STALE_DAYS",
     "new_leads",
     "lead_conversion_rate",
     "stage_funnel",

@@ -38,6 +38,7 @@ from salesnb.kpi._tables import (
     _percentile_name,
     _period_table,
 )
+from salesnb.kpi.pipeline.health import _value
 
 __all__ = ["win_rate", "average_deal_size", "sales_cycle_days", "cycle_vs_team", "sales_velocity"]
 
@@ -447,7 +448,10 @@ def sales_velocity(
         velocity_per_day = open_deals × win_rate × average_deal_size / average_cycle_days
 
     - ``open_deals``: opportunities open at the end of day ``as_of`` (created
-      by then and either still ``open`` or closed after ``as_of``);
+      by then and either still ``open`` or closed after ``as_of``; an open
+      deal without ``created_at`` is taken as created by then);
+      ``open_amount`` sums their ``amount``, leaving out the
+      ``open_without_amount`` open deals that have none;
     - the other three factors come from the deals **closed in the lookback
       window** — ``closed_at`` in the ``lookback_days`` days ending with
       ``as_of`` (inclusive): ``win_rate = won / (won + lost)``,
@@ -462,8 +466,9 @@ def sales_velocity(
     Returns
     -------
     DataFrame
-        ``*by, open_deals, open_amount, won, lost, win_rate,
-        average_deal_size, average_cycle_days, velocity_per_day, note``.
+        ``*by, open_deals, open_amount, open_without_amount, won, lost,
+        win_rate, average_deal_size, average_cycle_days, velocity_per_day,
+        note``.
 
     Examples
     --------
@@ -502,9 +507,15 @@ def sales_velocity(
         __won=_flag(won),
         __lost=_flag(in_window & (nw.col("status") == "lost")),
     ).filter((nw.col("__open") == 1) | (nw.col("__won") == 1) | (nw.col("__lost") == 1))
-    frame = frame.with_columns(
-        __open_amount=nw.col("amount").cast(nw.Float64) * nw.col("__open"),
-        __won_amount=nw.col("amount").cast(nw.Float64) * nw.col("__won"),
+    known = ~nw.col("__amount").is_null()
+    frame = frame.with_columns(__amount=_value()).with_columns(
+        __open_amount=nw.when((nw.col("__open") == 1) & known)
+        .then(nw.col("__amount"))
+        .otherwise(nw.lit(0.0)),
+        __open_no_amount=_flag((nw.col("__open") == 1) & ~known),
+        __won_amount=nw.when((nw.col("__won") == 1) & known)
+        .then(nw.col("__amount"))
+        .otherwise(nw.lit(0.0)),
         __won_cycle=nw.when(nw.col("__won") == 1)
         .then(days_between("closed_at", "created_at"))
         .otherwise(nw.lit(0.0)),
@@ -514,11 +525,15 @@ def sales_velocity(
         by,
         nw.col("__open").sum().alias("open_deals"),
         nw.col("__open_amount").sum().alias("open_amount"),
+        nw.col("__open_no_amount").sum().alias("open_without_amount"),
         nw.col("__won").sum().alias("won"),
         nw.col("__lost").sum().alias("lost"),
         nw.col("__won_amount").sum().alias("__won_amount"),
         nw.col("__won_cycle").sum().alias("__cycle_sum"),
-    ).with_columns(nw.col(c).fill_null(0).cast(nw.Int64) for c in ("open_deals", "won", "lost"))
+    ).with_columns(
+        nw.col(c).fill_null(0).cast(nw.Int64)
+        for c in ("open_deals", "open_without_amount", "won", "lost")
+    )
     out = out.with_columns(nw.col("open_amount").fill_null(0.0).cast(nw.Float64))
     out = out.with_columns(
         win_rate=ratio("won", nw.col("won") + nw.col("lost")),

@@ -1,0 +1,651 @@
+"""The mapping assistant: recognise the tables and columns of a CRM or ERP export and
+propose a mapping for the user to confirm (what ``salesnb map`` writes).
+
+:func:`propose_mapping` surveys the source (headers and up to 5,000 rows per file, see
+:mod:`salesnb.load.survey`), recognises which contract table each file is and which
+contract column each source column is, by header names and their usual variants in the
+big CRMs' exports (:mod:`salesnb.load.vocabulary`) and by value patterns (dates and their
+format, money, distinct ids), lists the stage and status values and proposes the
+company's pipeline. It never loads or validates anything: the proposal's
+:meth:`~MappingProposal.toml` is a commented mapping file (:mod:`salesnb.load.draft`) to
+read, edit and dry-run with ``salesnb check``.
+
+Rules, in order:
+
+1. A file is a table when the table's identifying column (``opportunity_id``,
+   ``order_id``, ...) is among its headers and at least one more column is, or its name
+   says so (``deals.csv``, Pipedrive's ``Deal - `` headers); each table takes its
+   best-scoring file (required columns weigh more than optional ones).
+2. A header is a contract column when its name (case, spacing and punctuation ignored) is
+   one of the column's names in the vocabulary and its values fit the column's kind:
+   dates for dates, numbers for numbers. Required columns still missing are guessed
+   from values alone (the only date column left, a money column, a distinct id) and
+   marked CHECK.
+3. A deal's close date that is also filled on open deals is the expected close date; the
+   closing date is then derived for won and lost deals only. Win and loss times
+   (Pipedrive) give the closing date with ``COALESCE``.
+4. With one stage column, the stage is mapped and the status is not: ``[pipeline]``
+   lists the open stages and which values mean won and lost. Stages are ordered by the
+   deals' median win probability when the export has one, else by the usual order of
+   the CRMs' default stage names, else as found; the user confirms the order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pandas as pd
+
+from salesnb.load.survey import DEFAULT_LIMIT, ColumnProfile, SourceTable, profile, survey
+from salesnb.load.vocabulary import (
+    ATTRIBUTES,
+    ENTITY_PREFIXES,
+    ENUM_WORDS,
+    EXPORT_SIGNATURES,
+    FILE_HINTS,
+    HEADERS,
+    STAGE_RANKS,
+    header_key,
+    outcome_of,
+    split_prefix,
+)
+from salesnb.schema import TABLES, columns
+
+__all__ = ["Guess", "TableGuess", "PipelineGuess", "MappingProposal", "propose_mapping"]
+
+_DATE_KINDS = ("timestamp", "date")
+_NUMBER_KINDS = ("number", "integer")
+_ROLE_KINDS = {"_won_at": "timestamp", "_lost_at": "timestamp", "_probability": "number"}
+
+
+@dataclasses.dataclass
+class Guess:
+    """How one contract column is filled: from a source column, or by an expression.
+
+    ``why`` says what the guess rests on (header, values); ``check`` marks guesses the
+    user must confirm.
+    """
+
+    source: str | None
+    why: str
+    expression: str | None = None
+    check: bool = False
+
+
+@dataclasses.dataclass
+class TableGuess:
+    """The proposed mapping of one contract table from one part of the source."""
+
+    table: str
+    part: SourceTable
+    why: str
+    score: float
+    columns: dict[str, Guess]
+    profiles: dict[str, ColumnProfile]
+    dates: dict[str, tuple[str, str, bool]] = dataclasses.field(default_factory=dict)
+    values: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    unknown_values: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    notes: list[str] = dataclasses.field(default_factory=list)
+    distinct: str | None = None
+    decimal: str | None = None
+    filter_hint: str | None = None
+
+    @property
+    def mapped(self) -> dict[str, str]:
+        """Contract column -> source column, for the ``[columns]`` section."""
+        return {
+            c: g.source
+            for c, g in self.columns.items()
+            if g.source and not g.expression and not c.startswith("_")
+        }
+
+    @property
+    def unmapped(self) -> list[str]:
+        """Source columns neither mapped nor used in an expression, in source order."""
+        used = set(self.mapped.values())
+        exprs = " ".join(g.expression or "" for g in self.columns.values())
+        return [h for h in self.part.headers if h not in used and f"`{h}`" not in exprs]
+
+
+@dataclasses.dataclass
+class PipelineGuess:
+    """The proposed ``[pipeline]``: open stages in a proposed order, won and lost values.
+
+    ``stages`` holds (name, deals in the sample, median win probability or None).
+    """
+
+    where: str
+    stages: list[tuple[str, int, float | None]]
+    won: list[tuple[str, int]]
+    lost: list[tuple[str, int]]
+    order_why: str
+    values: list[tuple[str, int]]
+
+
+@dataclasses.dataclass
+class MappingProposal:
+    """What the assistant recognised in a source, ready to be written as a mapping."""
+
+    source: str
+    tables: list[TableGuess]
+    pipeline: PipelineGuess | None
+    unrecognised: list[SourceTable]
+    limit: int | None
+
+    def toml(self, *, data: str | None = None, out: str | None = None) -> str:
+        """The commented mapping file (TOML); ``data``/``out`` name paths in its comments."""
+        from salesnb.load.draft import draft_toml
+
+        return draft_toml(self, data=data, out=out)
+
+    def table(self, name: str) -> TableGuess | None:
+        """The guess for contract table ``name``, if any."""
+        return next((t for t in self.tables if t.table == name), None)
+
+
+def propose_mapping(source: Any, *, limit: int | None = DEFAULT_LIMIT) -> MappingProposal:
+    """Recognise the tables and columns of an export and propose a mapping.
+
+    Parameters
+    ----------
+    source : str or Path
+        A folder of files, an Excel workbook, an SQLite file or a database URL.
+    limit : int or None
+        Rows read per file, sheet or database table (headers are always read).
+
+    Returns
+    -------
+    MappingProposal
+        Its ``toml()`` is the commented mapping file; nothing has been loaded.
+
+    Raises
+    ------
+    DataSourceError
+        When the source does not exist or a file cannot be read as a table.
+
+    Examples
+    --------
+    >>> from salesnb.load import SAMPLE_DATA
+    >>> proposal = propose_mapping(SAMPLE_DATA)
+    >>> proposal.table("orders").mapped["order_date"]
+    'order_date'
+    """
+    label, parts = survey(source, limit=limit)
+    profiles = {id(p): {h: profile(p.frame[h]) for h in p.headers} for p in parts}
+    candidates = []
+    for part in parts:
+        for table in HEADERS:
+            guess = _recognise(table, part, profiles[id(part)])
+            if guess is not None:
+                candidates.append(guess)
+    chosen: list[TableGuess] = []
+    for guess in sorted(candidates, key=lambda g: -g.score):
+        taken = {t.table for t in chosen}, {id(t.part) for t in chosen}
+        if guess.table not in taken[0] and id(guess.part) not in taken[1]:
+            chosen.append(guess)
+    order = list(TABLES)
+    chosen.sort(key=lambda g: order.index(g.table))
+    for guess in chosen:
+        _complete(guess)
+    chosen += _derived_tables(chosen)
+    chosen.sort(key=lambda g: order.index(g.table))
+    used = {id(g.part) for g in chosen}
+    opp = next((g for g in chosen if g.table == "opportunities"), None)
+    pipeline = _opportunity_outcomes(opp) if opp is not None else None
+    return MappingProposal(
+        source=label,
+        tables=chosen,
+        pipeline=pipeline,
+        unrecognised=[p for p in parts if id(p) not in used],
+        limit=limit,
+    )
+
+
+def _kind(table: str, column: str) -> str:
+    if column.startswith("_"):
+        return _ROLE_KINDS.get(column, "text")
+    return (columns(table)[column].metadata or {}).get("kind", "text")
+
+
+def _name_quality(key: str, names: tuple[str, ...]) -> float:
+    """1 for the best name, a little less for later ones, 0.5 for a longer header."""
+    if key in names:
+        return 1.0 - 0.01 * names.index(key)
+    words = f" {key} "
+    for name in names:
+        if " " in name and f" {name} " in words:
+            return 0.5
+    return 0.0
+
+
+def _value_fit(kind: str, prof: ColumnProfile, *, key_column: bool) -> float:
+    """How well a column's values fit a contract kind (0 excludes the column)."""
+    if prof.filled == 0:
+        return 0.5
+    if kind in _DATE_KINDS:
+        return 1.0 if prof.date_format else 0.0
+    if kind in _NUMBER_KINDS:
+        return 1.0 if prof.numeric else 0.0
+    if kind == "flag":
+        words = {"true", "false", "yes", "no", "1", "0", "y", "n"}
+        return 1.0 if {header_key(v) for v, _ in prof.counts} <= words else 0.3
+    if prof.date_format:
+        return 0.2
+    if kind == "id" and key_column and not prof.unique:
+        return 0.9
+    return 1.0
+
+
+def _identifying(table: str) -> str:
+    spec = TABLES[table]
+    if spec.primary_key:
+        return spec.primary_key[0]
+    return next(c for c, col in columns(table).items() if col.required)
+
+
+def _match(
+    table: str, part: SourceTable, profiles: dict[str, ColumnProfile]
+) -> dict[str, tuple[str, float]]:
+    """Contract column -> (header, quality), each header used once, best matches first."""
+    key_col = _identifying(table)
+    found = []
+    for pos, header in enumerate(part.headers):
+        _, key = split_prefix(header)
+        full = header_key(header)
+        for col, aliases in HEADERS[table].items():
+            names = aliases if col.startswith("_") else (header_key(col), *aliases)
+            q = max(_name_quality(key, names), _name_quality(full, names))
+            if q:
+                q *= _value_fit(_kind(table, col), profiles[header], key_column=col == key_col)
+            if q > 0:
+                found.append((q, pos, header, col))
+    chosen: dict[str, tuple[str, float]] = {}
+    used: set[str] = set()
+    for q, _, header, col in sorted(found, key=lambda f: (-f[0], f[1])):
+        if col not in chosen and header not in used:
+            chosen[col] = (header, q)
+            used.add(header)
+    return chosen
+
+
+def _recognise(
+    table: str, part: SourceTable, profiles: dict[str, ColumnProfile]
+) -> TableGuess | None:
+    """The guess that ``part`` is ``table``, or None when it does not look like it."""
+    matched = _match(table, part, profiles)
+    name = header_key(part.name)
+    hint = next((h for h in FILE_HINTS[table] if h in name.replace(" ", "")), None)
+    prefixes = {split_prefix(h)[0] for h in part.headers} - {None}
+    prefix_hint = any(ENTITY_PREFIXES.get(p) == table for p in prefixes)
+    key_col = _identifying(table)
+    required = {c for c, col in columns(table).items() if col.required}
+    contract = [c for c in matched if not c.startswith("_")]
+    if key_col not in matched and not ((hint or prefix_hint) and len(required & set(matched)) >= 2):
+        return None
+    if len(contract) < 2 and not (hint or prefix_hint):
+        return None
+    score = sum(
+        (3 if c == key_col else 2 if c in required else 1) * q for c, (_, q) in matched.items()
+    )
+    score += 3 * bool(hint) + 3 * prefix_hint
+    why = _table_why(part, matched, hint, prefix_hint)
+    order = [*columns(table), *HEADERS[table]]
+    guesses = {
+        c: Guess(h, _column_why(h, profiles[h], q, key=c == key_col))
+        for c, (h, q) in sorted(matched.items(), key=lambda m: order.index(m[0]))
+    }
+    return TableGuess(table, part, why, score, guesses, profiles)
+
+
+def _table_why(part: SourceTable, matched: dict, hint: str | None, prefix_hint: bool) -> str:
+    keys = {header_key(h) for h in part.headers}
+    vendor = max(EXPORT_SIGNATURES, key=lambda v: len(keys & set(EXPORT_SIGNATURES[v])))
+    reasons = []
+    if len(keys & set(EXPORT_SIGNATURES[vendor])) >= 3:
+        reasons.append(f"headers of {vendor}")
+    if hint:
+        reasons.append(f"name {part.name!r}")
+    if prefix_hint:
+        reasons.append("headers prefixed like " + repr(part.headers[0].split(" - ")[0] + " - "))
+    n = len(part.frame)
+    rows = f"{n:,} rows read" + (" (a sample)" if part.truncated else "")
+    found = {h for h, _ in matched.values()}
+    heads = ", ".join([f'"{h}"' for h in part.headers if h in found][:3])
+    reasons.append(f"{len(matched)} of {len(part.headers)} headers recognised ({heads}...)")
+    return "; ".join(reasons) + f"; {rows}"
+
+
+def _example_text(prof: ColumnProfile) -> str:
+    shown = ", ".join(_short(v) for v in prof.examples)
+    return f"values like {shown}" if shown else "empty in the sample"
+
+
+def _short(value: str, n: int = 24) -> str:
+    value = " ".join(str(value).split())
+    return value if len(value) <= n else value[: n - 1] + "…"
+
+
+def _column_why(header: str, prof: ColumnProfile, quality: float, *, key: bool = False) -> str:
+    what = f'header "{header}"' if quality >= 0.5 else f'header "{header}" (a guess)'
+    extra = " (all distinct)" if key and prof.unique and prof.filled > 1 else ""
+    return f"{what}, {_example_text(prof)}{extra}"
+
+
+def _complete(guess: TableGuess) -> None:
+    """Fill in what the headers did not say: required columns, date formats, value maps."""
+    _fill_required(guess)
+    for col, g in guess.columns.items():
+        kind = _kind(guess.table, col)
+        prof = guess.profiles.get(g.source) if g.source else None
+        if prof is None or col.startswith("_"):
+            continue
+        if kind in _DATE_KINDS and prof.date_format and prof.date_format != "ISO8601":
+            guess.dates[col] = _date_entry(prof)
+        if kind in _NUMBER_KINDS and prof.decimal_comma:
+            guess.decimal = ","
+        if kind == "category" and not (
+            guess.table == "opportunities" and col in ("stage", "status")
+        ):
+            _enum_values(guess, col, prof)
+    if guess.table == "orders":
+        _order_lines(guess)
+    for role in ("_pipeline", "_currency"):
+        g = guess.columns.get(role)
+        prof = guess.profiles[g.source] if g is not None and g.source else None
+        if prof is not None and prof.distinct > 1:
+            found = ", ".join(f"{v} ({n})" for v, n in prof.counts[:6])
+            what = "pipelines" if role == "_pipeline" else "currencies"
+            guess.notes.append(
+                f'CHECK: "{g.source}" holds several {what}: {found}. salesnb reads one '
+                + (
+                    "pipeline: keep one with a filter"
+                    if role == "_pipeline"
+                    else "currency: convert the amounts first, or keep one with a filter"
+                )
+            )
+            if guess.filter_hint is None:
+                guess.filter_hint = f"`{g.source}` = {_sql(prof.counts[0][0])}"
+
+
+def _date_entry(prof: ColumnProfile) -> tuple[str, str, bool]:
+    why = _example_text(prof)
+    others = [a for a in prof.date_alternatives if a.split()[0] != prof.date_format.split()[0]]
+    if others:
+        return prof.date_format, f"{why}; {others[0]} fits too: no day above 12 in the sample", True
+    return prof.date_format, why, False
+
+
+def _fill_required(guess: TableGuess) -> None:
+    """Required columns the headers did not give, guessed from the values (marked CHECK)."""
+    table, part = guess.table, guess.part
+    used = {g.source for g in guess.columns.values()}
+    for col, spec in columns(table).items():
+        if not spec.required or col in guess.columns:
+            continue
+        kind = _kind(table, col)
+        free = [h for h in part.headers if h not in used]
+        profs = guess.profiles
+        if kind in _DATE_KINDS:
+            pool = [h for h in free if profs[h].date_format]
+            word = "creat" if col == "created_at" else col.split("_")[0]
+            pool.sort(key=lambda h: word not in header_key(h).replace(" ", ""))
+            what = "a date column"
+        elif kind in _NUMBER_KINDS:
+            pool = [h for h in free if profs[h].numeric and profs[h].money]
+            what = "a money column"
+        elif kind == "id":
+            pool = [h for h in free if profs[h].unique and header_key(h).endswith(("id", "number"))]
+            what = "a column of distinct ids"
+        else:
+            pool = []
+        if pool:
+            h = pool[0]
+            why = f'{what} ("{h}", {_example_text(profs[h])}), not named like {col}'
+            guess.columns[col] = Guess(h, why, check=True)
+            used.add(h)
+
+
+def _allowed(table: str, col: str) -> list[str]:
+    for check in columns(table)[col].checks:
+        if getattr(check, "name", "") == "isin":
+            return [str(v) for v in (check.statistics or {}).get("allowed_values", [])]
+    return []
+
+
+def _enum_values(guess: TableGuess, col: str, prof: ColumnProfile) -> None:
+    """A value map onto a contract enumeration (``orders.status``...), unknown values noted."""
+    allowed = _allowed(guess.table, col)
+    if not allowed:
+        return
+    words = ENUM_WORDS.get((guess.table, col), {})
+    vmap, unknown = {}, []
+    for value, _ in prof.counts:
+        key = header_key(value)
+        target = words.get(key) or next((a for a in allowed if a == key), None)
+        if value in allowed:
+            continue
+        if target:
+            vmap[value] = target
+        else:
+            unknown.append(value)
+    if prof.distinct > 40:
+        guess.notes.append(f'CHECK: "{guess.columns[col].source}" has {prof.distinct} values')
+    if vmap:
+        guess.values[col] = vmap
+    if unknown:
+        guess.unknown_values[col] = unknown
+
+
+def _order_lines(guess: TableGuess) -> None:
+    g = guess.columns.get("order_id")
+    if g is None or "line_id" in guess.columns:
+        return
+    if not guess.profiles[g.source].unique and guess.profiles[g.source].filled:
+        guess.notes.append(
+            f'CHECK: order ids in "{g.source}" repeat (order lines?): map a line number onto '
+            f"line_id, or the repeated rows are rejected as duplicate keys"
+        )
+
+
+def _derived_tables(chosen: list[TableGuess]) -> list[TableGuess]:
+    """Customers / products as one row per key of an orders or deals file (``distinct``).
+
+    The key is the source column the orders or deals already map onto ``customer_id`` /
+    ``product``; the table is proposed when the file also holds one of its attributes
+    (a customer's name, segment, country or city; a product's category or prices).
+    """
+    present = {g.table for g in chosen}
+    out = []
+    for table, attributes in ATTRIBUTES.items():
+        key_col = _identifying(table)
+        for base in chosen:
+            if table in present or base.table not in ("orders", "opportunities"):
+                continue
+            key = base.columns.get(key_col)
+            if key is None or key.expression:
+                continue
+            taken = {
+                g.source
+                for c, g in base.columns.items()
+                if c != key_col and g.source and _kind(base.table, c) == "id"
+            }
+            part = dataclasses.replace(
+                base.part, frame=base.part.frame.drop(columns=[*taken, key.source])
+            )
+            matched = _match(table, part, base.profiles)
+            keep = {c: m for c, m in matched.items() if c in (*attributes, "region")}
+            if not set(attributes) & set(keep):
+                continue
+            keep = {key_col: (key.source, 1.0), **keep}
+            keep = dict(sorted(keep.items(), key=lambda m: list(columns(table)).index(m[0])))
+            guesses = {
+                c: Guess(h, _column_why(h, base.profiles[h], q)) for c, (h, q) in keep.items()
+            }
+            heads = ", ".join(f'"{h}"' for h, _ in keep.values())
+            why = f"one row per {key_col} of {base.part.label} (its {table} columns: {heads})"
+            out.append(
+                TableGuess(table, base.part, why, 0, guesses, base.profiles, distinct=key_col)
+            )
+            present.add(table)
+    return out
+
+
+def _sql(value: str) -> str:
+    """A value as an SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _opportunity_outcomes(guess: TableGuess) -> PipelineGuess | None:
+    """Status value map, closing date and the proposed pipeline of a deals table."""
+    frame, cols = guess.part.frame, guess.columns
+    stage = cols["stage"].source if "stage" in cols else None
+    status = cols["status"].source if "status" in cols else None
+    if stage is None and status is None:
+        guess.notes.append(
+            "CHECK: no stage or status column recognised; the contract needs the deal's stage"
+        )
+        return None
+    decider = status or stage
+    outcome = frame[decider].map(lambda v: outcome_of(v) if pd.notna(v) else None)
+    if status is not None:
+        _status_values(guess, status)
+    _closing_date(guess, decider, outcome)
+    if status is None:
+        guess.notes.append(
+            "status is not mapped: a deal is won or lost when its stage is one of the "
+            "[pipeline] won / lost values, else open"
+        )
+    if stage is None:
+        guess.notes.append(
+            "CHECK: no stage column recognised; map the deal's stage to use the pipeline"
+        )
+        return None
+    return _pipeline(guess, stage, status, outcome)
+
+
+def _status_values(guess: TableGuess, status: str) -> None:
+    vmap, unknown = {}, []
+    for value, _ in guess.profiles[status].counts:
+        target = outcome_of(value)
+        if target is None:
+            unknown.append(value)
+        elif value != target:
+            vmap[value] = target
+    if vmap:
+        guess.values["status"] = vmap
+    if unknown:
+        guess.unknown_values["status"] = unknown
+        guess.filter_hint = f"`{status}` NOT IN ({', '.join(_sql(v) for v in unknown)})"
+
+
+def _closing_date(guess: TableGuess, decider: str, outcome: pd.Series) -> None:
+    """``closed_at`` only on won and lost deals; an open deal's close date is a plan."""
+    cols, frame = guess.columns, guess.part.frame
+    closed = cols.get("closed_at")
+    shut = outcome.isin(["won", "lost"])
+    values = sorted({str(v) for v in frame.loc[shut, decider].dropna()})
+    if (
+        closed is not None
+        and not closed.expression
+        and frame.loc[~shut, closed.source].notna().any()
+    ):
+        src = closed.source
+        if "expected_close_date" not in cols:
+            cols["expected_close_date"] = Guess(
+                src, f"{closed.why}; filled on open deals too, so a planned date"
+            )
+            if "closed_at" in guess.dates:
+                guess.dates["expected_close_date"] = guess.dates["closed_at"]
+        if not values:
+            del cols["closed_at"]
+            guess.dates.pop("closed_at", None)
+            guess.notes.append(
+                f'no won or lost deals in the sample: closed_at not taken from "{src}"'
+            )
+            return
+        in_list = ", ".join(_sql(v) for v in values)
+        cols["closed_at"] = Guess(
+            src,
+            f'"{src}" is filled on open deals too: a closing date only for deals '
+            f'whose "{decider}" is won or lost',
+            expression=f"CASE WHEN `{decider}` IN ({in_list}) THEN `{src}` END",
+            check=True,
+        )
+        return
+    times = [cols[r].source for r in ("_won_at", "_lost_at") if r in cols]
+    if closed is None and times:
+        fmt = next((guess.dates.get(r) for r in ("_won_at", "_lost_at") if r in guess.dates), None)
+        profs = [guess.profiles[t] for t in times]
+        fmt_of = {p.date_format for p in profs if p.date_format}
+        expr = f"COALESCE({', '.join(f'`{t}`' for t in times)})" if len(times) > 1 else None
+        cols["closed_at"] = Guess(
+            times[0],
+            (
+                "the closing date of a deal is its win or loss time: "
+                + " or ".join(f'"{t}"' for t in times)
+            )
+            if expr
+            else f'header "{times[0]}"',
+            expression=expr,
+        )
+        if fmt is None and len(fmt_of) == 1 and "ISO8601" not in fmt_of:
+            guess.dates["closed_at"] = _date_entry(profs[0])
+
+
+def _pipeline(
+    guess: TableGuess, stage: str, status: str | None, outcome: pd.Series
+) -> PipelineGuess | None:
+    """Open stages in a proposed order; the won and lost values of stage and status."""
+    counts = guess.profiles[stage].counts
+    if not counts:
+        guess.notes.append(f'CHECK: "{stage}" has more than 40 values: is it the stage?')
+        return None
+    won: dict[str, int] = {}
+    lost: dict[str, int] = {}
+    for col in dict.fromkeys([stage, status]) if status else [stage]:
+        for value, n in guess.profiles[col].counts:
+            side = {"won": won, "lost": lost}.get(outcome_of(value))
+            if side is not None:
+                side[value] = side.get(value, 0) + n
+    open_stages = [(v, n) for v, n in counts if outcome_of(v) not in ("won", "lost")]
+    if not open_stages:
+        guess.notes.append(f'CHECK: every value of "{stage}" means won or lost: no open stages')
+        return None
+    first_seen = {v: i for i, v in enumerate(pd.unique(guess.part.frame[stage].dropna()))}
+    prob = _stage_probabilities(guess, stage)
+    ranks = {v: STAGE_RANKS.get(header_key(v)) for v, _ in open_stages}
+    if prob:
+        order_why = f'by the median "{guess.columns["_probability"].source}" of the deals in each'
+        key = lambda v: (prob.get(v, 101), ranks[v] or 101, first_seen.get(v, 0))  # noqa: E731
+    elif any(r is not None for r in ranks.values()):
+        order_why = "by the usual order of these stage names in CRM pipelines"
+        key = lambda v: (ranks[v] if ranks[v] is not None else 101, first_seen.get(v, 0))  # noqa: E731
+    else:
+        order_why = "as first found in the file: nothing else suggests an order"
+        key = lambda v: first_seen.get(v, 0)  # noqa: E731
+    stages = sorted(open_stages, key=lambda t: key(t[0]))
+    return PipelineGuess(
+        where=f'{guess.part.label} column "{stage}"',
+        stages=[(v, n, prob.get(v)) for v, n in stages],
+        won=sorted(won.items(), key=lambda t: -t[1]),
+        lost=sorted(lost.items(), key=lambda t: -t[1]),
+        order_why=order_why,
+        values=list(counts),
+    )
+
+
+def _stage_probabilities(guess: TableGuess, stage: str) -> dict[str, float]:
+    """Median win probability (0-1) of the deals in each stage, when the export has one."""
+    g = guess.columns.get("_probability")
+    if g is None:
+        return {}
+    frame = guess.part.frame
+    from salesnb.load.parse import parse_numbers
+
+    nums, bad = parse_numbers(frame[g.source].astype("string").str.replace("%", "", regex=False))
+    if bad.any() or nums.isna().all():
+        return {}
+    scale = 100.0 if nums.max() > 1 else 1.0
+    med = (nums / scale).groupby(frame[stage]).median().dropna()
+    return {str(k): round(float(v), 2) for k, v in med.items()}
