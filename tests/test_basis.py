@@ -341,3 +341,18 @@ def test_an_empty_pipeline_is_said_not_shown_as_zeros(opportunities, monkeypatch
         "loaded, see above\\).**"
     ]
     assert sections.has_open_deals(_sales(opportunities=opportunities), as_of=AS_OF, what="x")
+
+
+def test_section_availability_counts_won_deals_as_revenue(opportunities, reps):
+    from salesnb.sections.availability import enabling_text, section_availability
+
+    table = section_availability(_sales(opportunities=opportunities, reps=reps))
+    table = table.set_index(["notebook", "section"])
+    assert table.loc[("00_executive_summary", "Revenue in the quarter"), "available"]
+    assert table.loc[("04_team_performance", "Leaderboard"), "available"]
+    assert not table.loc[("02_revenue_forecast", "Revenue by channel"), "available"]
+    lost = _sales(opportunities=opportunities.assign(status="lost"), reps=reps)
+    board = section_availability(lost).set_index(["notebook", "section"])
+    missing = board.loc[("00_executive_summary", "Leaderboard"), "missing"]
+    assert missing == ["revenue"]
+    assert enabling_text(missing).endswith("(or table opportunities with won deals)")
