@@ -285,3 +285,91 @@ def test_region_filter_reaches_the_notebooks(orders_only_pack):
     value = table.loc[table["period"] == orders_only_pack.quarter, "revenue"].iloc[0]
     page = _text((orders_only_pack.out_dir / "02_revenue_forecast.html").read_text("utf-8"))
     assert f"Revenue in {orders_only_pack.quarter}: {sections.fmt_money(value)}" in page
+
+
+@needs_sample
+@pytest.mark.slow
+def test_every_sample_page_names_the_orders_basis(pack):
+    for name in EXPECTED:
+        page = _text((pack.out_dir / f"{name}.html").read_text(encoding="utf-8"))
+        assert "all regions · revenue = orders" in page, name
+        assert "Rows not loaded" not in page and "no open deals" not in page, name
+    index = _text((pack.out_dir / "index.html").read_text(encoding="utf-8"))
+    assert "revenue = orders" in index
+
+
+# -- opportunities only: revenue from won deals ---------------------------------------------
+OPPORTUNITY_TABLES = ("opportunities", "reps", "customers", "products")
+
+
+@pytest.fixture(scope="module")
+def opportunities_only_pack(tmp_path_factory):
+    if not (SAMPLE / "opportunities.csv").exists():
+        pytest.skip("data/sample has not been generated")
+    folder = tmp_path_factory.mktemp("opportunities_only")
+    for table in OPPORTUNITY_TABLES:
+        (folder / f"{table}.csv").write_bytes((SAMPLE / f"{table}.csv").read_bytes())
+    out = tmp_path_factory.mktemp("reports_opportunities_only")
+    return report.run_report(
+        data=folder,
+        out=out,
+        jobs=2,
+        progress=False,
+        only=["executive_summary", "team_performance"],
+    )
+
+
+def _won_in_quarter(quarter: str):
+    """Won deals closed in ``quarter``, read and summed with plain pandas."""
+    import pandas as pd
+
+    from salesnb.periods import Period
+
+    opps = pd.read_csv(SAMPLE / "opportunities.csv", parse_dates=["closed_at"])
+    period = Period.parse(quarter)
+    closed = opps["closed_at"].dt.normalize()
+    won = opps.loc[
+        (opps["status"] == "won") & (closed >= period.start) & (closed <= period.last_day)
+    ]
+    return won
+
+
+@needs_sample
+@pytest.mark.slow
+def test_opportunities_only_pack_reports_revenue_from_won_deals(opportunities_only_pack):
+    pack = opportunities_only_pack
+    assert pack.ok, [(nb.name, nb.error) for nb in pack.notebooks]
+    won = _won_in_quarter(pack.quarter)
+    assert len(won) > 0
+    money = sections.fmt_money(won["amount"].sum())
+    summary = _text((pack.out_dir / "00_executive_summary.html").read_text(encoding="utf-8"))
+    assert "revenue = won deals (CRM)" in summary
+    assert f"Revenue in {pack.quarter}: {money}" in summary
+    assert "Leaderboard: section unavailable" not in summary
+    board = summary.split("Top of the leaderboard", 2)[-1].split("Needs attention")[0]
+    assert "rank rep team region revenue deals won" in board
+    index = _text((pack.out_dir / "index.html").read_text(encoding="utf-8"))
+    assert f"Revenue {money}" in index and "revenue = won deals (CRM)" in index
+    assert "Revenue against target: section unavailable — needs table targets" in summary
+
+
+@needs_sample
+@pytest.mark.slow
+def test_opportunities_only_team_page_ranks_reps(opportunities_only_pack):
+    import pandas as pd
+
+    pack = opportunities_only_pack
+    won = _won_in_quarter(pack.quarter)
+    by_rep = won.groupby("rep_id")["amount"].sum().sort_values(ascending=False)
+    reps = pd.read_csv(SAMPLE / "reps.csv").set_index("rep_id")
+    team = _text((pack.out_dir / "04_team_performance.html").read_text(encoding="utf-8"))
+    assert "revenue = won deals (CRM)" in team
+    assert "Leaderboard: section unavailable" not in team
+    assert "Rep effectiveness: section unavailable" not in team
+    ranking = team.split("Leaderboard", 2)[-1]
+    for rank, (rep_id, amount) in enumerate(by_rep.head(3).items(), start=1):
+        rep = reps.loc[rep_id]
+        row = f"{rank} {rep['name']} {rep['team']} {rep['region']} {sections.fmt_money(amount)}"
+        assert row in ranking, row
+    leaderboard = _text((pack.out_dir / "leaderboard.html").read_text(encoding="utf-8"))
+    assert reps.loc[by_rep.index[0], "name"] in leaderboard

@@ -438,3 +438,61 @@ def test_index_and_leaderboard_pages_escape_data_values():
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
         assert report.external_references(page) == []
     assert '<meta http-equiv="refresh" content="60">' in board
+
+
+def test_index_and_leaderboard_pages_name_the_revenue_basis():
+    env = _jinja()
+    frame = pd.DataFrame({"rank": [1], "rep": ["Ann"], "revenue": ["$1,000"]})
+    meta = {
+        "ok": True,
+        "as_of": "2025-09-30",
+        "region": None,
+        "data": "crm",
+        "mapping": None,
+        "as_of_given": None,
+        "quarter": "2025Q3",
+        "jobs": 1,
+        "salesnb_version": "0",
+        "python": "3",
+        "started_at": "now",
+        "duration_s": 1.0,
+    }
+    common = dict(quarter="2025Q3", title="T")
+    index = env.get_template("index.html.j2").render(
+        **common,
+        meta=meta,
+        results=[],
+        headline=_table_rows(frame),
+        attention=[],
+        basis="revenue = won deals (CRM)",
+        key_error=None,
+        summary=_table_rows(frame),
+        rejected_files={},
+        notes=[],
+        workbook=None,
+    )
+    board = env.get_template("leaderboard.html.j2").render(
+        **common,
+        refresh=60,
+        board=_table_rows(frame),
+        as_of="2025-09-30",
+        basis="revenue = won deals (CRM)",
+        generated="now",
+    )
+    for page in (index, board):
+        assert "2025-09-30 · revenue = won deals (CRM)" in page
+    unnamed = env.get_template("leaderboard.html.j2").render(
+        **common, refresh=60, board=_table_rows(frame), as_of="2025-09-30", generated="now"
+    )
+    assert "revenue =" not in unnamed
+
+
+def test_key_tables_name_the_basis_and_keep_orders_sheets(orders_only):
+    import salesnb
+    from salesnb import sections
+    from salesnb.periods import Period
+
+    sales = salesnb.load(orders_only)
+    key = sections.key_tables(sales, Period.parse("2025Q3"))
+    assert key["basis"] == "revenue = orders"
+    assert {"revenue", "revenue_by_region"} <= set(key["workbook"])

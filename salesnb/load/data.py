@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from salesnb.errors import PROBLEM_COLUMNS
+from salesnb.load.basis import choose_basis, revenue_lines
 from salesnb.schema import TABLES
 from salesnb.stages import DEFAULT_PIPELINE, SalesPipeline
 
@@ -58,6 +59,9 @@ class SalesData:
         The company's pipeline: its ordered stages (with rotting thresholds and
         default win probabilities when declared) from the mapping's ``[pipeline]``
         section, else the contract's default stages.
+    revenue_setting : {"auto", "orders", "won_deals"}
+        The mapping's top-level ``revenue`` key: what revenue KPIs run on
+        (see :attr:`revenue_basis`). ``"auto"`` when the mapping does not say.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -71,6 +75,10 @@ class SalesData:
     rows_read: dict[str, int] = dataclasses.field(default_factory=dict)
     source: str = ""
     pipeline: SalesPipeline = DEFAULT_PIPELINE
+    revenue_setting: str = "auto"
+    _revenue_cache: tuple | None = dataclasses.field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def __getattr__(self, name: str):
         if name in TABLES:
@@ -81,6 +89,44 @@ class SalesData:
         parts = ", ".join(f"{k}={len(v):,}" for k, v in self.tables.items())
         n_rej = sum(len(v) for v in self.rejected.values())
         return f"SalesData(as_of={self.as_of.date()}, {parts}, rejected={n_rej:,})"
+
+    @property
+    def revenue_basis(self) -> str:
+        """What the revenue KPIs run on: ``"orders"`` or ``"won_deals"``.
+
+        The mapping's ``revenue`` key when it names one; otherwise ``"orders"``
+        when the data has an ``orders`` table with rows, else ``"won_deals"``
+        (see :func:`salesnb.load.basis.choose_basis`). :meth:`filter` keeps the
+        basis of the data it filters, so a region without orders does not
+        switch basis.
+        """
+        return choose_basis(self.tables, self.revenue_setting)
+
+    @property
+    def revenue_lines(self) -> pd.DataFrame | None:
+        """The table every revenue KPI runs on, with the ``orders`` contract columns.
+
+        With :attr:`revenue_basis` ``"orders"``: the ``orders`` table, its
+        ``region`` filled where missing from the rep's region, else the
+        customer's. With ``"won_deals"``: one line per won opportunity with
+        ``order_id = opportunity_id``, ``order_date = closed_at`` (the day),
+        ``amount``, ``customer_id``, ``rep_id``, ``product``, ``status =
+        "fulfilled"`` and ``region`` = the deal's own region, else its rep's,
+        else its customer's (see :mod:`salesnb.load.basis`). ``None`` when the
+        basis table is absent. Built once per set of input tables.
+        """
+        basis = self.revenue_basis
+        inputs = tuple(self.tables.get(t) for t in ("orders", "opportunities", "reps", "customers"))
+        cache = self._revenue_cache
+        if (
+            cache is not None
+            and cache[0] == basis
+            and all(a is b for a, b in zip(cache[1], inputs, strict=True))
+        ):
+            return cache[2]
+        lines = revenue_lines(self.tables, basis)
+        self._revenue_cache = (basis, inputs, lines)
+        return lines
 
     def summary(self) -> pd.DataFrame:
         """Rows read, loaded and rejected per table, with each table's date range.
@@ -207,4 +253,4 @@ class SalesData:
                 if hi is not None:
                     keep &= d < hi
                 tables[name] = frame.loc[keep].reset_index(drop=True)
-        return dataclasses.replace(self, tables=tables)
+        return dataclasses.replace(self, tables=tables, revenue_setting=self.revenue_basis)

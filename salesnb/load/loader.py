@@ -149,6 +149,7 @@ def load(
         rows_read=rows_read,
         source=redact_url(str(source)),
         pipeline=pipeline,
+        revenue_setting=mp.get("revenue", "auto"),
     )
 
 

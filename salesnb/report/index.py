@@ -144,6 +144,7 @@ def _write_pages(
         results=results,
         headline=_table_rows(headline),
         attention=key.get("attention", []) if isinstance(key, dict) else [],
+        basis=key.get("basis") if isinstance(key, dict) else None,
         key_error=key_error,
         summary=_table_rows(_summary_display(summary, rejected_files)),
         rejected_files=rejected_files,
@@ -158,6 +159,7 @@ def _write_pages(
         refresh=LEADERBOARD_REFRESH_S,
         board=_table_rows(None if board is None else board.head(LEADERBOARD_ROWS)),
         as_of=str(loaded.as_of.date()),
+        basis=key.get("basis") if isinstance(key, dict) else None,
         generated=f"{started_at:%Y-%m-%d %H:%M}",
     )
     write_text_atomic(build / "leaderboard.html", board_html)

@@ -6,6 +6,8 @@ would otherwise repeat, one module per job:
 * :mod:`~salesnb.sections.params` — notebook parameters made concrete: data
   location, quarter, its "now", the header line;
 * :mod:`~salesnb.sections.guards` — whether a section can run, a note when not;
+* :mod:`~salesnb.sections.data_notes` — rows not loaded, empty inputs, the
+  revenue basis a page uses;
 * :mod:`~salesnb.sections.format` — numbers, Markdown text and HTML tables;
 * :mod:`~salesnb.sections.period_rows` — KPI table rows by period;
 * :mod:`~salesnb.sections.narrative` — a KPI's change, the best row of a ranking;
@@ -18,6 +20,19 @@ would otherwise repeat, one module per job:
 """
 
 from salesnb.sections.collections import late_payment_share
+from salesnb.sections.data_notes import (
+    basis_label,
+    basis_note,
+    has_open_deals,
+    nothing_raised,
+    open_deal_count,
+    rejected_alert,
+    rejected_note,
+    rejected_reasons,
+    rejected_share,
+    rejected_summary,
+    show_rejected,
+)
 from salesnb.sections.format import (
     bullet_list,
     fmt_change,
@@ -32,7 +47,14 @@ from salesnb.sections.format import (
     table,
     value_text,
 )
-from salesnb.sections.guards import attempt, missing_requirements, requires, unavailable_note
+from salesnb.sections.guards import (
+    REVENUE,
+    attempt,
+    missing_requirements,
+    requires,
+    revenue_source,
+    unavailable_note,
+)
 from salesnb.sections.headline import (
     HEADLINE_KPIS,
     format_headline,
@@ -42,7 +64,12 @@ from salesnb.sections.headline import (
 from salesnb.sections.leads import CONVERSION_WINDOW_DAYS, conversion_sentence
 from salesnb.sections.market import competitor_undercuts
 from salesnb.sections.narrative import change_sentence, ranking_sentence
-from salesnb.sections.needs_attention import attention, declining_regions, unusual_moves
+from salesnb.sections.needs_attention import (
+    attention,
+    declining_regions,
+    rejected_tables,
+    unusual_moves,
+)
 from salesnb.sections.params import (
     PROJECT_ROOT,
     SAMPLE_DATA,
@@ -61,6 +88,7 @@ from salesnb.sections.revenue import (
 from salesnb.sections.team import leaderboard, movement_text
 from salesnb.sections.thresholds import (
     DECLINE_QUARTERS,
+    REJECTED_SHARE,
     SATISFACTION_SLOPE,
     SLOW_CYCLE_RATIO,
     UNDERCUT_THRESHOLD,
@@ -120,4 +148,19 @@ __all__ = [
     "SLOW_CYCLE_RATIO",
     "UNDERCUT_THRESHOLD",
     "SATISFACTION_SLOPE",
+    "REJECTED_SHARE",
+    "REVENUE",
+    "revenue_source",
+    "rejected_reasons",
+    "rejected_note",
+    "rejected_alert",
+    "rejected_share",
+    "rejected_summary",
+    "rejected_tables",
+    "show_rejected",
+    "nothing_raised",
+    "open_deal_count",
+    "has_open_deals",
+    "basis_label",
+    "basis_note",
 ]

@@ -1,7 +1,8 @@
 """Which sections of the report pack a data set enables, and what would enable the others.
 
 :data:`REPORT_SECTIONS` lists every guarded section of the report notebooks with the
-tables and columns its ``sections.requires(...)`` guard asks for, in one place;
+tables and columns its ``sections.requires(...)`` guard asks for, in one place (the
+pseudo-table ``"revenue"`` is the revenue lines: orders, or won deals without orders);
 ``tests/test_check.py`` parses the notebooks and fails when a guard and
 this list disagree. :func:`section_availability` applies the same rule as the guards
 (:func:`salesnb.sections.guards.missing_requirements`) to loaded data, so ``salesnb
@@ -16,7 +17,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from salesnb.schema import required_columns
-from salesnb.sections.guards import missing_requirements
+from salesnb.sections.guards import REVENUE, missing_requirements
 
 __all__ = ["SectionNeeds", "REPORT_SECTIONS", "section_availability", "enabling_text"]
 
@@ -56,9 +57,9 @@ _ORD = "05_orders_collections_market"
 
 #: Every guarded section of the report notebooks, in notebook order.
 REPORT_SECTIONS: tuple[SectionNeeds, ...] = (
-    _s(_EXEC, "Revenue in the quarter", "orders"),
-    _s(_EXEC, "Revenue against target", "orders", "targets"),
-    _s(_EXEC, "Leaderboard", "orders", orders=("rep_id",)),
+    _s(_EXEC, "Revenue in the quarter", "revenue"),
+    _s(_EXEC, "Revenue against target", "revenue", "targets"),
+    _s(_EXEC, "Leaderboard", "revenue", revenue=("rep_id",)),
     _s(_LEADS, "New leads", "leads", leads=("created_at",)),
     _s(_LEADS, "Lead conversion", "leads"),
     _s(_LEADS, "Stage funnel", "opportunities"),
@@ -66,25 +67,25 @@ REPORT_SECTIONS: tuple[SectionNeeds, ...] = (
     _s(_LEADS, "Sales cycle", "opportunities", opportunities=("closed_at",)),
     _s(_LEADS, "Stale and slipped deals", "opportunities"),
     _s(_LEADS, "Conversion scoring", "leads"),
-    _s(_REV, "Revenue by quarter", "orders"),
-    _s(_REV, "Revenue by region", "orders", orders=("region",)),
+    _s(_REV, "Revenue by quarter", "revenue"),
+    _s(_REV, "Revenue by region", "revenue", revenue=("region",)),
     _s(_REV, "Revenue by channel", "orders", orders=("channel",)),
-    _s(_REV, "New versus recurring revenue", "orders"),
-    _s(_REV, "Actual versus target", "orders", "targets"),
-    _s(_REV, "Next-quarter forecast", "orders"),
+    _s(_REV, "New versus recurring revenue", "revenue", revenue=("customer_id",)),
+    _s(_REV, "Actual versus target", "revenue", "targets"),
+    _s(_REV, "Next-quarter forecast", "revenue"),
     _s(
         _REV,
         "Pipeline-weighted forecast",
         "opportunities",
         opportunities=("expected_close_date",),
     ),
-    _s(_CUST, "RFM segments", "orders"),
-    _s(_CUST, "Cohort retention", "orders"),
-    _s(_CUST, "Engagement after purchase", "engagement", "orders"),
-    _s(_CUST, "Customer lifetime value", "orders"),
-    _s(_TEAM, "Quota attainment", "orders", "targets", orders=("rep_id",)),
-    _s(_TEAM, "Leaderboard", "orders", orders=("rep_id",)),
-    _s(_TEAM, "Rep effectiveness", "orders", orders=("rep_id",)),
+    _s(_CUST, "RFM segments", "revenue", revenue=("customer_id",)),
+    _s(_CUST, "Cohort retention", "revenue", revenue=("customer_id",)),
+    _s(_CUST, "Engagement after purchase", "engagement", "revenue", revenue=("customer_id",)),
+    _s(_CUST, "Customer lifetime value", "revenue", revenue=("customer_id",)),
+    _s(_TEAM, "Quota attainment", "revenue", "targets", revenue=("rep_id",)),
+    _s(_TEAM, "Leaderboard", "revenue", revenue=("rep_id",)),
+    _s(_TEAM, "Rep effectiveness", "revenue", revenue=("rep_id",)),
     _s(_TEAM, "Activities", "activities"),
     _s(_TEAM, "Employee satisfaction", "satisfaction"),
     _s(_ORD, "Order status", "orders", orders=("status",)),
@@ -105,11 +106,18 @@ def enabling_text(missing: list[str]) -> str:
 
     >>> enabling_text(["targets", "orders.rep_id"])
     'table targets with period, level, key, revenue_target; column orders.rep_id'
+    >>> enabling_text(["revenue"])  # doctest: +ELLIPSIS
+    'table orders with order_id, ... (or table opportunities with won deals)'
     """
     parts = []
     for item in missing:
         if "." in item:
             parts.append(f"column {item}")
+        elif item == REVENUE:
+            parts.append(
+                f"table orders with {', '.join(required_columns('orders'))} "
+                "(or table opportunities with won deals)"
+            )
         else:
             parts.append(f"table {item} with {', '.join(required_columns(item))}")
     return "; ".join(parts)

@@ -8,7 +8,7 @@ from salesnb import kpi
 from salesnb.periods import Period
 from salesnb.sections.collections import late_payment_share
 from salesnb.sections.format import fmt_change, value_text
-from salesnb.sections.guards import missing_requirements
+from salesnb.sections.guards import REVENUE, missing_requirements
 from salesnb.sections.leads import CONVERSION_WINDOW_DAYS
 from salesnb.sections.params import report_as_of
 from salesnb.sections.period_rows import _series
@@ -22,10 +22,11 @@ __all__ = [
 ]
 
 #: Headline KPIs: (name, kind, tables needed). ``kind`` drives formatting and whether a
-#: change is read in percent (money, counts) or percentage points (rates).
+#: change is read in percent (money, counts) or percentage points (rates). ``revenue`` is
+#: the revenue lines (``SalesData.revenue_lines``: orders, or won deals without orders).
 HEADLINE_KPIS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("Revenue", "money", ("orders",)),
-    ("Revenue vs target", "pct", ("orders", "targets")),
+    ("Revenue", "money", ("revenue",)),
+    ("Revenue vs target", "pct", ("revenue", "targets")),
     ("Win rate", "pct", ("opportunities",)),
     ("New leads", "count", ("leads",)),
     ("Lead conversion (60 days)", "pct", ("leads",)),
@@ -39,7 +40,9 @@ def headline_series(sales, period: Period) -> dict[str, tuple[str, pd.Series]]:
     """History of each headline KPI the data allows, by quarter label, up to ``period``.
 
     Returns ``{kpi: (kind, series)}`` in the order of :data:`HEADLINE_KPIS`;
-    KPIs whose tables (or columns) are absent are left out.
+    KPIs whose tables (or columns) are absent are left out. Revenue and revenue vs
+    target run on ``sales.revenue_lines`` (orders, or won deals without orders);
+    receivables on the orders.
     """
     as_of = report_as_of(period, sales.as_of)
     quarters = [period.shift(-k) for k in range(USUAL_RANGE_QUARTERS + 4, -1, -1)]
@@ -52,10 +55,11 @@ def headline_series(sales, period: Period) -> dict[str, tuple[str, pd.Series]]:
             out[name] = (kind, series)
 
     orders, opps, leads = sales.orders, sales.opportunities, sales.leads
-    if not missing_requirements(sales, ["orders"]):
-        keep("Revenue", "money", _series(kpi.revenue(orders), "revenue"))
+    if not missing_requirements(sales, [REVENUE]):
+        lines = sales.revenue_lines
+        keep("Revenue", "money", _series(kpi.revenue(lines), "revenue"))
         if not missing_requirements(sales, ["targets"]):
-            att = kpi.target_attainment(orders, sales.targets)
+            att = kpi.target_attainment(lines, sales.targets)
             keep("Revenue vs target", "pct", _series(att, "attainment"))
     if not missing_requirements(sales, ["opportunities"], columns={"opportunities": ["closed_at"]}):
         keep("Win rate", "pct", _series(kpi.win_rate(opps, comparisons=False), "win_rate"))

@@ -11,13 +11,15 @@ import pandas as pd
 
 from salesnb import kpi
 from salesnb.periods import Period
+from salesnb.sections.data_notes import rejected_alert, rejected_summary
 from salesnb.sections.format import _missing, fmt_change, fmt_money, fmt_pct
-from salesnb.sections.guards import missing_requirements
+from salesnb.sections.guards import REVENUE, missing_requirements
 from salesnb.sections.headline import headline_series
 from salesnb.sections.market import competitor_undercuts
 from salesnb.sections.params import report_as_of
 from salesnb.sections.thresholds import (
     DECLINE_QUARTERS,
+    REJECTED_SHARE,
     SATISFACTION_SLOPE,
     SLOW_CYCLE_RATIO,
     USUAL_RANGE_QUARTERS,
@@ -26,6 +28,7 @@ from salesnb.sections.thresholds import (
 
 __all__ = [
     "attention",
+    "rejected_tables",
     "declining_regions",
     "unusual_moves",
 ]
@@ -38,7 +41,10 @@ def attention(sales, period: Period, *, currency: str = "$") -> pd.DataFrame:
 
     Rules (each runs only when its tables are present):
 
-    * **declining region** — revenue fell in each of the last
+    * **rows not loaded** — a table with more than ``REJECTED_SHARE`` (1 %) of the
+      rows read rejected at load (:func:`rejected_tables`);
+    * **declining region** — revenue (``sales.revenue_lines``: orders, or won
+      deals without orders) fell in each of the last
       ``DECLINE_QUARTERS - 1`` quarter-over-quarter steps (:func:`declining_regions`);
     * **unusual KPI** — a headline rate outside mean ± 2 sd of its previous 8
       quarters (:func:`unusual_moves`);
@@ -60,6 +66,7 @@ def attention(sales, period: Period, *, currency: str = "$") -> pd.DataFrame:
     as_of = report_as_of(period, sales.as_of)
     names = _rep_names(sales)
     items = [
+        *_rejected_row_items(sales),
         *_declining_region_items(sales, period, currency=currency),
         *_unusual_kpi_items(sales, period),
         *_stale_deal_items(sales, as_of, currency=currency),
@@ -82,11 +89,43 @@ def _who(rep_id, names: dict[str, str]) -> str:
     return f"{rep_id} {names[rep_id]}" if rep_id in names else str(rep_id)
 
 
+def _rejected_row_items(sales) -> list[dict]:
+    """Tables with more than ``REJECTED_SHARE`` of their rows rejected (:func:`rejected_tables`)."""
+    return [
+        _item("rows not loaded", rec.table, rejected_alert(sales, rec.table))
+        for rec in rejected_tables(sales).itertuples(index=False)
+    ]
+
+
+def rejected_tables(sales, *, share: float = REJECTED_SHARE) -> pd.DataFrame:
+    """Tables with more than ``share`` of the rows read rejected at load, largest share first.
+
+    Rule: rows rejected / rows read > ``share`` (rows read = loaded + rejected).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table, rows_read, rows_rejected, share, note`` (see
+        :func:`salesnb.sections.rejected_summary`).
+
+    >>> from types import SimpleNamespace
+    >>> s = SimpleNamespace(rejected={"orders": pd.DataFrame({"reason": ["x"] * 2}),
+    ...                               "leads": pd.DataFrame({"reason": ["x"] * 5})},
+    ...                     rows_read={"orders": 200, "leads": 100})
+    >>> rejected_tables(s)[["table", "share"]]
+       table  share
+    0  leads   0.05
+    """
+    lost = rejected_summary(sales)
+    lost = lost.loc[lost["share"] > share]
+    return lost.sort_values("share", ascending=False, kind="stable").reset_index(drop=True)
+
+
 def _declining_region_items(sales, period: Period, *, currency: str) -> list[dict]:
     """Regions whose revenue fell quarter after quarter (:func:`declining_regions`)."""
-    if missing_requirements(sales, ["orders"], columns={"orders": ["region"]}):
+    if missing_requirements(sales, [REVENUE], columns={REVENUE: ["region"]}):
         return []
-    by_region = kpi.revenue(sales.orders, by="region", compare=False)
+    by_region = kpi.revenue(sales.revenue_lines, by="region", compare=False)
     return [
         _item(
             "declining region",

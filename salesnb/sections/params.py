@@ -4,7 +4,8 @@
   (a URL, a path, or the bundled sample);
 * :func:`report_quarter`, :func:`report_as_of` — the quarter a report covers and
   the date its stock KPIs are read at;
-* :func:`report_header` — the line under a notebook's title.
+* :func:`report_header` — the line under a notebook's title (with the revenue
+  basis the page uses).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pandas as pd
 
 from salesnb.periods import Period, latest_complete_quarter
 from salesnb.resources import RESOURCE_ROOT, SAMPLE_DATA
+from salesnb.sections.data_notes import basis_label, basis_note
 from salesnb.sections.format import md_escape
 
 __all__ = [
@@ -110,14 +112,26 @@ def report_as_of(period: Period, as_of) -> pd.Timestamp:
 
 
 def report_header(period: Period, sales, *, region: str | None = None) -> str:
-    """The line under a notebook's title: quarter, its dates, data as-of date, region.
+    """The line under a notebook's title: quarter, its dates, data as-of date, region, basis.
+
+    The revenue basis reads "revenue = orders" or "revenue = won deals (CRM)"
+    (see ``SalesData.revenue_basis``); on the won-deals basis a note on how
+    revenue is counted follows the line.
 
     >>> from types import SimpleNamespace
     >>> report_header(Period.parse("2025Q3"), SimpleNamespace(as_of=pd.Timestamp("2026-09-30")))
     'Quarter **2025Q3** (2025-07-01 to 2025-09-30) · data as of 2026-09-30 · all regions'
+    >>> report_header(Period.parse("2025Q3"), SimpleNamespace(as_of=pd.Timestamp("2026-09-30"),
+    ...                                                       revenue_basis="orders"))
+    'Quarter **2025Q3** (2025-07-01 to 2025-09-30) · data as of 2026-09-30 · all regions · revenue = orders'
     """
     where = f"region **{md_escape(region)}**" if region else "all regions"
-    return (
+    line = (
         f"Quarter **{period.label}** ({period.start:%Y-%m-%d} to {period.last_day:%Y-%m-%d})"
         f" · data as of {pd.Timestamp(sales.as_of):%Y-%m-%d} · {where}"
     )
+    basis = basis_label(sales)
+    if basis:
+        line += f" · {basis}"
+    extra = basis_note(sales)
+    return f"{line}\n\n{extra}" if extra else line

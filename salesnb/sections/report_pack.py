@@ -6,8 +6,9 @@ import logging
 
 from salesnb import kpi
 from salesnb.periods import Period
+from salesnb.sections.data_notes import basis_label
 from salesnb.sections.format import format_table
-from salesnb.sections.guards import missing_requirements
+from salesnb.sections.guards import REVENUE, missing_requirements
 from salesnb.sections.headline import format_headline, headline_kpis
 from salesnb.sections.needs_attention import attention
 from salesnb.sections.params import report_as_of
@@ -28,10 +29,12 @@ def key_tables(sales, period: Period, *, currency: str = "$") -> dict:
     -------
     dict
         ``headline`` (display frame), ``attention`` (list of plain-text
-        messages), ``leaderboard`` (display frame) and ``workbook`` (sheet name
-        -> (frame, {"money": [...], "pct": [...]})).
+        messages), ``leaderboard`` (display frame), ``basis`` (which table the
+        revenue figures run on, e.g. "revenue = won deals (CRM)") and ``workbook``
+        (sheet name -> (frame, {"money": [...], "pct": [...]})). Revenue figures
+        run on ``sales.revenue_lines`` (orders, or won deals without orders).
     """
-    out: dict = {"workbook": {}}
+    out: dict = {"workbook": {}, "basis": basis_label(sales)}
     errors = []
     headline = headline_kpis(sales, period)
     out["headline"] = format_headline(headline, period, currency=currency)
@@ -56,17 +59,24 @@ def key_tables(sales, period: Period, *, currency: str = "$") -> dict:
             rename={"deals_won": "deals won", "attainment": "quota", "move": "vs last qtr"},
         )
         out["workbook"]["leaderboard"] = (board, {"money": ["revenue"], "pct": ["attainment"]})
-    if not missing_requirements(sales, ["orders"]):
-        out["workbook"].update(_order_sheets(sales, period))
+    if not missing_requirements(sales, [REVENUE]):
+        out["workbook"].update(_revenue_sheets(sales, period))
+    if not missing_requirements(sales, [], columns={"orders": ["due_date", "paid_at"]}):
+        ageing = kpi.receivables_ageing(sales.orders, as_of=report_as_of(period, sales.as_of))
+        out["workbook"]["receivables_ageing"] = (
+            ageing,
+            {"money": ["amount"], "pct": ["amount_share"]},
+        )
     if errors:
         out["_error"] = "; ".join(errors)
     return out
 
 
-def _order_sheets(sales, period: Period) -> dict:
-    """Workbook sheets computed from orders: revenue, by region, targets, receivables."""
+def _revenue_sheets(sales, period: Period) -> dict:
+    """Workbook sheets computed from the revenue lines: revenue, by region, targets."""
     sheets: dict = {}
-    rev = up_to(kpi.revenue(sales.orders), period)
+    lines = sales.revenue_lines
+    rev = up_to(kpi.revenue(lines), period)
     sheets["revenue"] = (
         rev,
         {
@@ -74,8 +84,8 @@ def _order_sheets(sales, period: Period) -> dict:
             "pct": ["revenue_change_pct", "revenue_yoy_pct"],
         },
     )
-    if "region" in sales.orders.columns:
-        reg = rows_for(kpi.revenue(sales.orders, by="region"), period)
+    if "region" in lines.columns and lines["region"].notna().any():
+        reg = rows_for(kpi.revenue(lines, by="region"), period)
         sheets["revenue_by_region"] = (
             reg,
             {
@@ -84,15 +94,9 @@ def _order_sheets(sales, period: Period) -> dict:
             },
         )
     if not missing_requirements(sales, ["targets"]):
-        att_t = up_to(kpi.target_attainment(sales.orders, sales.targets), period)
+        att_t = up_to(kpi.target_attainment(lines, sales.targets), period)
         sheets["target_attainment"] = (
             att_t,
             {"money": ["actual", "target", "gap"], "pct": ["attainment"]},
-        )
-    if not missing_requirements(sales, [], columns={"orders": ["due_date", "paid_at"]}):
-        ageing = kpi.receivables_ageing(sales.orders, as_of=report_as_of(period, sales.as_of))
-        sheets["receivables_ageing"] = (
-            ageing,
-            {"money": ["amount"], "pct": ["amount_share"]},
         )
     return sheets

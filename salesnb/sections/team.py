@@ -7,7 +7,7 @@ import pandas as pd
 from salesnb import kpi
 from salesnb.periods import Period
 from salesnb.sections.format import _missing
-from salesnb.sections.guards import missing_requirements
+from salesnb.sections.guards import REVENUE, missing_requirements
 
 __all__ = [
     "leaderboard",
@@ -17,6 +17,8 @@ __all__ = [
 
 def leaderboard(sales, period: Period, *, top: int | None = None) -> pd.DataFrame:
     """Reps ranked by revenue in the quarter, with deals won and quota attainment.
+
+    Revenue is ``sales.revenue_lines`` (orders, or won deals without orders).
 
     Returns
     -------
@@ -35,11 +37,11 @@ def leaderboard(sales, period: Period, *, top: int | None = None) -> pd.DataFram
         "attainment",
         "movement",
     ]
-    if missing_requirements(sales, ["orders"], columns={"orders": ["rep_id"]}):
+    if missing_requirements(sales, [REVENUE], columns={REVENUE: ["rep_id"]}):
         return pd.DataFrame(columns=cols)
     present = sales.tables
     board = kpi.leaderboard(
-        sales.orders,
+        sales.revenue_lines,
         period=period.label,
         opportunities=present.get("opportunities"),
         targets=present.get("targets"),

@@ -9,6 +9,7 @@ __all__ = [
     "SLOW_CYCLE_RATIO",
     "UNDERCUT_THRESHOLD",
     "SATISFACTION_SLOPE",
+    "REJECTED_SHARE",
 ]
 
 #: Rules of the attention list (see :func:`salesnb.sections.attention`).
@@ -18,3 +19,6 @@ USUAL_RANGE_SD = 2.0
 SLOW_CYCLE_RATIO = 1.75
 UNDERCUT_THRESHOLD = 0.10
 SATISFACTION_SLOPE = -1.0
+
+#: A table with more than this share of its rows rejected at load is raised.
+REJECTED_SHARE = 0.01
