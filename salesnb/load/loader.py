@@ -31,7 +31,7 @@ import pandas as pd
 
 from salesnb.errors import DataSourceError, DataValidationError
 from salesnb.load.data import _ORDER, SalesData
-from salesnb.load.mapping import _apply_mapping, read_mapping
+from salesnb.load.mapping import _apply_mapping, _check_tables_loaded, _MappingRun, read_mapping
 from salesnb.load.parse import _parse_columns
 from salesnb.load.sources import _Raw, _read_one, _resolve_source, redact_url
 from salesnb.load.validate import (
@@ -124,6 +124,7 @@ def load(
     loaded, rejected, rows_read = _quarantine(
         batch.parsed, batch.raws, batch.origins, batch.filtered, problems
     )
+    _check_tables_loaded(mp, wanted, loaded, rows_read, errors)
     for n in batch.notes:
         log.info(n)
     return SalesData(
@@ -206,7 +207,8 @@ def _read_table(
     # raw key column in a thread (Arrow releases the GIL) while the columns parse
     key_check = _start_key_check(pool, table, tmap, raw.frame)
     try:
-        frame, raw_frame = _prepare(table, raw, tmap, batch.problems, extra)
+        run = _MappingRun(kind, src, cache, errors)
+        frame, raw_frame = _prepare(table, raw, tmap, batch.problems, extra, run)
     except _MissingColumns as exc:
         _reject_table(batch, table, raw, exc, errors)
         return
@@ -234,7 +236,12 @@ def _reject_table(batch: _Batch, table: str, raw: _Raw, exc: _MissingColumns, er
 
 
 def _prepare(
-    table: str, raw: _Raw, tmap: dict, problems: _Collector, rejected_extra: list[pd.DataFrame]
+    table: str,
+    raw: _Raw,
+    tmap: dict,
+    problems: _Collector,
+    rejected_extra: list[pd.DataFrame],
+    run: _MappingRun | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Apply the mapping and parse every contract column.
 
@@ -242,7 +249,7 @@ def _prepare(
     (for the rejected rows' original values).
     """
     contract = columns(table)
-    mapped, frame, raw_frame = _apply_mapping(table, raw, tmap, rejected_extra)
+    mapped, frame, raw_frame = _apply_mapping(table, raw, tmap, rejected_extra, run)
     _check_required_columns(table, mapped, frame, raw.origin)
     parsed = _parse_columns(table, mapped, tmap, problems, raw.origin)
     out = pd.DataFrame(parsed, index=mapped.index, copy=False)
