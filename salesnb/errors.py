@@ -12,6 +12,7 @@ __all__ = [
     "SalesnbError",
     "DataSourceError",
     "MappingError",
+    "MappingWarning",
     "DataValidationError",
     "MissingColumnsError",
     "PROBLEM_COLUMNS",
@@ -32,6 +33,10 @@ class DataSourceError(SalesnbError):
 
 class MappingError(SalesnbError):
     """A mapping file is malformed or refers to something that does not exist."""
+
+
+class MappingWarning(UserWarning):
+    """A mapping looks mistaken but can still be applied (printed; an error with errors="raise")."""
 
 
 class MissingColumnsError(SalesnbError, KeyError):

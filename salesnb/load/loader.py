@@ -38,7 +38,7 @@ import pandas as pd
 
 from salesnb.errors import DataSourceError, DataValidationError
 from salesnb.load.data import _ORDER, SalesData
-from salesnb.load.mapping import _apply_mapping, read_mapping
+from salesnb.load.mapping import _apply_mapping, _check_tables_loaded, _MappingRun, read_mapping
 from salesnb.load.parse import _parse_columns
 from salesnb.load.sources import _Raw, _read_one, _resolve_source, redact_url
 from salesnb.load.validate import (
@@ -137,6 +137,7 @@ def load(
         batch.parsed, batch.raws, batch.origins, batch.filtered, problems
     )
     batch.notes.extend(_load_notes(loaded, problems))
+    _check_tables_loaded(mp, wanted, loaded, rows_read, errors)
     for n in batch.notes:
         log.info(n)
     return SalesData(
@@ -235,7 +236,10 @@ def _read_table(
     # raw key column in a thread (Arrow releases the GIL) while the columns parse
     key_check = _start_key_check(pool, table, tmap, raw.frame)
     try:
-        frame, raw_frame = _prepare(table, raw, tmap, batch.problems, extra, pipeline, batch.notes)
+        run = _MappingRun(kind, src, cache, errors)
+        frame, raw_frame = _prepare(
+            table, raw, tmap, batch.problems, extra, pipeline, batch.notes, run
+        )
     except _MissingColumns as exc:
         _reject_table(batch, table, raw, exc, errors)
         return
@@ -270,6 +274,7 @@ def _prepare(
     rejected_extra: list[pd.DataFrame],
     pipeline: SalesPipeline = DEFAULT_PIPELINE,
     notes: list[str] | None = None,
+    run: _MappingRun | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Apply the mapping, parse every contract column and apply a declared pipeline.
 
@@ -282,7 +287,7 @@ def _prepare(
     (for the rejected rows' original values).
     """
     contract = columns(table)
-    mapped, frame, raw_frame = _apply_mapping(table, raw, tmap, rejected_extra)
+    mapped, frame, raw_frame = _apply_mapping(table, raw, tmap, rejected_extra, run)
     on_pipeline = table == "opportunities" and pipeline.declared
     from_stage = on_pipeline and _status_from_stage(mapped, tmap, pipeline)
     _check_required_columns(

@@ -8,7 +8,8 @@ A source is
 * a database URL (SQLAlchemy, e.g. ``sqlite:///sales.db`` or
   ``postgresql://...``) or an SQLite file, with one table/view per table.
 
-Every table is read as text with its source row numbers (the header is row 1,
+A mapping's lookups read other files, sheets or database tables of the same
+source (``_read_lookup``). Every table is read as text with its source row numbers (the header is row 1,
 as a spreadsheet shows it; for Parquet and SQL the record number), so later
 problems can name the row. Delimited text takes Arrow's multithreaded reader
 when row numbers stay exact, and pandas' reader otherwise.
@@ -188,20 +189,22 @@ def _typed_columns(table: str, tmap: dict) -> dict[str, str]:
     Only columns read straight into a number or date contract column: not
     those with a mapping date format, value map or decimal comma.
     """
-    if tmap.get("decimal", ".") != "." or tmap.get("derive") or tmap.get("filter"):
+    if any(tmap.get(k) for k in ("derive", "filter", "lookups")) or tmap.get("decimal", ".") != ".":
         return {}
     renames = tmap.get("columns") or {}
     formats = tmap.get("dates") or {}
     value_maps = tmap.get("values") or {}
-    out = {}
+    kinds: dict[str, set] = {}  # source column -> how its contract columns read it
     for name, col in columns(table).items():
+        src = renames.get(name, None if renames else name)
+        if src is None:
+            continue
         kind = (col.metadata or {}).get("kind")
         if kind not in ("number", "timestamp", "date") or name in formats or name in value_maps:
-            continue
-        src = renames.get(name, None if renames else name)
-        if src is not None:
-            out[src] = kind
-    return out
+            kind = "text"
+        kinds.setdefault(src, set()).add(kind)
+    # a source column feeding several contract columns is typed only if all read it alike
+    return {src: k.pop() for src, k in kinds.items() if len(k) == 1 and "text" not in k}
 
 
 def _read_text_arrow(
@@ -296,20 +299,7 @@ def _read_one(kind: str, src: Any, table: str, tmap: dict, engine_cache: dict) -
             return None
         if not path.exists():
             raise DataSourceError(f"mapping: file {fname!r} for table {table} not found in {src}")
-        low = path.name.lower()
-        if low.endswith((".parquet", ".pq")):
-            frame = _read_parquet(path)
-            frame.index = pd.RangeIndex(1, len(frame) + 1)
-            return _Raw(frame, str(path), [])
-        if low.endswith((".xlsx", ".xls")):
-            return _read_sheet(path, tmap.get("sheet", 0), table)
-        return _read_text(
-            path,
-            encoding=tmap.get("encoding"),
-            delimiter=tmap.get("delimiter"),
-            skip_rows=int(tmap.get("skip_rows", 0)),
-            typed=_typed_columns(table, tmap),
-        )
+        return _read_file(path, tmap, table, typed=_typed_columns(table, tmap))
     if kind == "excel":
         import openpyxl
 
@@ -342,6 +332,50 @@ def _read_one(kind: str, src: Any, table: str, tmap: dict, engine_cache: dict) -
         frame.index = pd.RangeIndex(1, len(frame) + 1)
         return _Raw(frame, f"{redact_url(src)} table {name}", [])
     raise AssertionError(kind)
+
+
+def _read_file(path: Path, tmap: dict, table: str, *, typed: dict[str, str] | None) -> _Raw:
+    """Read one file of a folder source: Parquet, a workbook's sheet or delimited text."""
+    low = path.name.lower()
+    if low.endswith((".parquet", ".pq")):
+        frame = _read_parquet(path)
+        frame.index = pd.RangeIndex(1, len(frame) + 1)
+        return _Raw(frame, str(path), [])
+    if low.endswith((".xlsx", ".xls")):
+        return _read_sheet(path, tmap.get("sheet", 0), table)
+    return _read_text(
+        path,
+        encoding=tmap.get("encoding"),
+        delimiter=tmap.get("delimiter"),
+        skip_rows=int(tmap.get("skip_rows", 0)),
+        typed=typed,
+    )
+
+
+def _read_lookup(kind: str, src: Any, spec: dict, cache: dict) -> _Raw:
+    """Read the file, sheet or database table a mapping lookup takes its values from.
+
+    ``spec`` holds ``file`` (a file of the folder, or a database table) and/or
+    ``sheet`` (a sheet of the workbook, or of ``file``), and optionally
+    ``encoding``, ``delimiter``, ``skip_rows``. Every value is read as text.
+
+    Raises
+    ------
+    DataSourceError
+        The file, sheet or table does not exist or cannot be read.
+    """
+    name = spec.get("file") or spec.get("sheet")
+    if kind == "folder":
+        path = src / str(spec.get("file"))
+        if not spec.get("file") or not path.is_file():
+            raise DataSourceError(f"file {spec.get('file')!r} not found in {src}")
+        return _read_file(path, spec, str(name), typed=None)
+    tmap = {"sheet": spec.get("sheet", name)} if kind == "excel" else {"file": name}
+    raw = _read_one(kind, src, str(name), tmap, cache)
+    if raw is None:
+        what = "sheet" if kind == "excel" else "table"
+        raise DataSourceError(f"{what} {name!r} not found in {redact_url(str(src))}")
+    return raw
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
