@@ -200,6 +200,12 @@ class Opportunities(pa.DataFrameModel):
     )
     rep_id: Series[str] = _f("Owner rep.", "id", required=False, references="reps.rep_id")
     product: Series[str] = _f("Main product of the deal.", "category", required=False)
+    region: Series[str] = _f(
+        "Sales region of the deal; where empty, revenue by region uses the rep's region, "
+        "else the customer's.",
+        "category",
+        required=False,
+    )
     created_at: Series[pd.Timestamp] = _f(
         "When the opportunity was opened; may be empty for an open deal (left out of "
         "cycle and age figures).",

@@ -3,8 +3,7 @@ ERP's, written to tmp_path (3-10 rows each).
 
 Each export gets the right table, columns, date formats and pipeline; the mapping it
 writes is accepted by ``read_mapping`` and loads the export with 0 rejected rows as
-written (the user only confirms the stage order). Loads that need features of the
-CRM-first contract or the expression language are marked xfail until those land.
+written (the user only confirms the stage order).
 """
 
 from __future__ import annotations
@@ -126,16 +125,6 @@ EXPORTS = {
     "zoho": {"Deals_2025_03_31.csv": ZOHO},
     "b2b": B2B,
     "erp": {"orders.csv": ERP},
-}
-
-_PIPELINE = "[pipeline] applied to the stage column, status from its won/lost values (contract)"
-NEEDS = {
-    "salesforce": f"needs {_PIPELINE} and CASE WHEN in derive (mapping)",
-    "hubspot": f"needs {_PIPELINE} and CASE WHEN in derive (mapping)",
-    "pipedrive": "needs [pipeline] applied to the stage column (contract) and COALESCE in "
-    "derive (mapping)",
-    "zoho": f"needs {_PIPELINE} and CASE WHEN in derive (mapping)",
-    "b2b": f"needs {_PIPELINE} and open deals without amount / created_at (contract)",
 }
 
 
@@ -359,15 +348,7 @@ def test_written_mapping_is_commented_and_accepted(export, tmp_path, name):
         assert "CHECK the order of the stages" in text
 
 
-_LOADS = [
-    pytest.param(name, marks=pytest.mark.xfail(strict=False, reason=NEEDS[name]))
-    if name in NEEDS
-    else name
-    for name in EXPORTS
-]
-
-
-@pytest.mark.parametrize("name", _LOADS)
+@pytest.mark.parametrize("name", list(EXPORTS))
 def test_written_mapping_loads_every_row(export, tmp_path, name, capsys):
     folder = export(name)
     path = tmp_path / f"{name}.toml"

@@ -146,10 +146,6 @@ def test_value_outside_the_pipeline_is_rejected_with_the_stages_listed(crm):
         salesnb.load(crm, mapping=crm_mapping(), errors="raise")
 
 
-@pytest.mark.xfail(
-    reason="needs one source column feeding several contract columns (salesnb/load/mapping.py)",
-    strict=False,
-)
 def test_status_mapped_from_the_same_column_as_stage_is_read_through_the_pipeline(crm):
     mapping = crm_mapping()
     mapping["tables"]["opportunities"]["columns"]["status"] = "deal_stage"

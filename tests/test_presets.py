@@ -31,8 +31,6 @@ MAPPINGS = ROOT / "data" / "mappings"
 CRM = Path(__file__).resolve().parent / "data" / "crm"
 AS_OF = dt.date(2026, 9, 30)
 
-needs_language = pytest.mark.xfail(strict=False, reason="needs the CRM mapping language (issue 9)")
-
 
 @dataclasses.dataclass(frozen=True)
 class Export:
@@ -183,9 +181,7 @@ def test_preset_is_toml_with_a_description_and_a_pipeline(name):
     assert "opportunities" in mp["tables"]
 
 
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=needs_language) if n == "b2b_crm" else n for n in PRESETS]
-)
+@pytest.mark.parametrize("name", list(PRESETS))
 def test_preset_is_a_valid_mapping(name):
     mp = read_mapping(MAPPINGS / f"{name}.toml")
     assert set(mp["tables"]) <= set(TABLES)
@@ -200,14 +196,13 @@ def test_preset_names_only_contract_tables_and_columns(name):
             f"[{key}] {col}"
             for key in ("columns", "values", "dates", "derive", "lookups")
             for col in spec.get(key, {})
-            if col not in contract and not (name == "b2b_crm" and col == "region")
+            if col not in contract
         }
         assert not named, f"{name}: {table}: not contract columns: {sorted(named)}"
         if "distinct" in spec:
             assert spec["distinct"] in spec["columns"]
 
 
-@needs_language
 def test_b2b_region_lookup_fills_a_contract_column():
     # the deal's own region (else its rep's, else its customer's) is part of the
     # CRM-first contract of issue 9
@@ -350,7 +345,6 @@ def rejected(data) -> dict[str, int]:
     return {r.table: r.rows_rejected for r in table.itertuples() if r.rows_rejected}
 
 
-@needs_language
 @pytest.mark.parametrize("name", EXPORTS)
 def test_preset_loads_its_fixture_with_no_rejected_rows(name):
     export = EXPORTS[name]
@@ -404,7 +398,6 @@ def b2b():
     return salesnb.load(B2B, mapping=MAPPINGS / "b2b_crm.toml")
 
 
-@needs_language
 def test_b2b_loads_with_no_rejected_rows(b2b):
     assert rejected(b2b) == {}, b2b.rejected
     assert {t: len(f) for t, f in b2b.tables.items()} == {
@@ -418,7 +411,6 @@ def test_b2b_loads_with_no_rejected_rows(b2b):
     assert b2b.as_of == pd.Timestamp(AS_OF)
 
 
-@needs_language
 def test_b2b_stage_and_status_come_from_one_column(b2b):
     opps = b2b.opportunities
     counts = opps["status"].value_counts().to_dict()
@@ -434,7 +426,6 @@ def test_b2b_stage_and_status_come_from_one_column(b2b):
     assert opps["created_at"].isna().sum() == 12
 
 
-@needs_language
 def test_b2b_open_deals_are_valued_at_list_price_through_the_lookup(b2b):
     opps = b2b.opportunities
     is_open = opps["status"] == "open"
@@ -446,7 +437,6 @@ def test_b2b_open_deals_are_valued_at_list_price_through_the_lookup(b2b):
     assert opps.loc[opps["status"] == "won", "amount"].sum() == B2B_WON_VALUE
 
 
-@needs_language
 def test_b2b_deal_region_is_its_agents_regional_office(b2b):
     opps = b2b.opportunities
     office = b2b.reps.set_index("rep_id")["region"]
@@ -456,7 +446,6 @@ def test_b2b_deal_region_is_its_agents_regional_office(b2b):
     assert (b2b.reps["name"] == b2b.reps["rep_id"]).all()
 
 
-@needs_language
 def test_b2b_funnel_has_the_real_stages(b2b):
     funnel = funnel_of(b2b)
     steps = funnel["step"].tolist()
@@ -466,7 +455,6 @@ def test_b2b_funnel_has_the_real_stages(b2b):
     assert reached == sorted(reached, reverse=True) and reached[0] > reached[-1] > 0
 
 
-@needs_language
 def test_b2b_open_pipeline_is_not_empty_and_has_stale_deals(b2b):
     opps = b2b.opportunities
     assert (opps["status"] == "open").sum() == 36
@@ -479,7 +467,6 @@ def test_b2b_open_pipeline_is_not_empty_and_has_stale_deals(b2b):
 
 
 # -- end to end: a pack ------------------------------------------------------------------------
-@needs_language
 @pytest.mark.slow
 @pytest.mark.parametrize("name", PRESETS)
 def test_preset_renders_a_pack_from_its_fixture(name, tmp_path):
