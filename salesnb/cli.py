@@ -265,8 +265,10 @@ def _cmd_init(args) -> int:
         print(path)
     folder = Path(args.directory)
     print(
-        f"\nnext: edit {folder / 'mappings' / 'starter.toml'} for your export, check it with\n"
-        f"  salesnb summary --data YOUR_EXPORT --mapping {folder / 'mappings' / 'starter.toml'}\n"
+        f"\nnext: edit {folder / 'mappings' / 'starter.toml'} for your export (or let\n"
+        f"  salesnb map YOUR_EXPORT --out {folder / 'mappings' / 'my_crm.toml'} propose one),"
+        f" check it with\n"
+        f"  salesnb check YOUR_EXPORT --mapping {folder / 'mappings' / 'starter.toml'}\n"
         f"then render the pack from your copy of the notebooks:\n"
         f"  salesnb report --notebooks {folder / 'notebooks'} --data YOUR_EXPORT "
         f"--mapping {folder / 'mappings' / 'starter.toml'}",

@@ -22,6 +22,7 @@ from salesnb.load import read_mapping
 from salesnb.load.assistant import propose_mapping
 from salesnb.load.survey import profile
 from salesnb.load.vocabulary import outcome_of
+from salesnb.stages import SalesPipeline
 
 AS_OF = "2025-03-31"
 
@@ -538,3 +539,32 @@ def test_gzip_and_parquet_files_are_surveyed(tmp_path):
     assert labels["orders.csv.gz"] == "orders" or labels["lines.parquet"] == "orders"
     part = next(t.part for t in propose_mapping(tmp_path, limit=3).tables if t.table == "orders")
     assert len(part.frame) == 3 and part.truncated
+
+
+# ---------------------------------------------------------------------------------------
+# the preset fixtures of tests/data/crm: map, then check, loads every row as proposed
+
+CRM_FIXTURES = Path(__file__).resolve().parent / "data" / "crm"
+ROOT_MAPPINGS = Path(__file__).resolve().parents[1] / "data" / "mappings"
+
+
+@pytest.mark.parametrize("vendor", ["salesforce", "hubspot", "pipedrive", "zoho", "b2b"])
+def test_map_then_check_loads_every_row_of_each_crm_fixture(tmp_path, capsys, vendor):
+    from salesnb.cli import main
+
+    out = tmp_path / f"{vendor}.toml"
+    assert main(["map", str(CRM_FIXTURES / vendor), "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "CHECK the order of the stages" in text  # the one decision left to the user
+    # ... and the proposed order is already the vendor's (the shipped preset's) order
+    preset = {"b2b": "b2b_crm"}.get(vendor, vendor)
+    shipped = tomllib.loads((ROOT_MAPPINGS / f"{preset}.toml").read_text(encoding="utf-8"))
+    assert (
+        SalesPipeline.from_mapping(tomllib.loads(text)["pipeline"]).names
+        == SalesPipeline.from_mapping(shipped["pipeline"]).names
+    )
+    capsys.readouterr()
+    assert main(["check", str(CRM_FIXTURES / vendor), "--mapping", str(out)]) == 0
+    report = capsys.readouterr().out
+    assert "every row of every table loaded" in report
+    assert "opportunities" in report

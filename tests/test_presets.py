@@ -481,3 +481,16 @@ def test_preset_renders_a_pack_from_its_fixture(name, tmp_path):
     )
     assert result.ok, [(nb.name, nb.error) for nb in result.notebooks if not nb.ok]
     assert result.index.is_file()
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_preset_loads_its_fixture_without_mapping_warnings(name):
+    """A shipped preset matches its fixture exactly: no value-map gaps, no unknown keys."""
+    import warnings
+
+    from salesnb.errors import MappingWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MappingWarning)
+        data = salesnb.load(FOLDERS[name], mapping=MAPPINGS / f"{name}.toml")
+    assert not any(len(v) for v in data.rejected.values())
