@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import matplotlib
 import matplotlib.colors
@@ -338,3 +341,51 @@ def test_short_labels_are_left_alone():
     ax = plot.leaderboard_chart(frame)
     plot.figure_png(ax)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Key account: Acme", "North"]
+
+
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
+
+
+def _hostile_name(i: int, name: str) -> str:
+    """Every seventh name becomes 120 characters long, the others start with a hostile
+    string (names stay distinct: the original name is kept)."""
+    if i % 7 == 6:
+        return f"{name} {LONG}"[:120]
+    return f"{HOSTILE[i % len(HOSTILE)]} {name}"
+
+
+def _rename(path: Path, column: str, names: dict[str, str]) -> None:
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        fields, rows = reader.fieldnames, list(reader)
+    for row in rows:
+        row[column] = names.get(row[column], row[column])
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _names(path: Path, column: str) -> dict[str, str]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        values = list(dict.fromkeys(row[column] for row in csv.DictReader(fh)))
+    return {name: _hostile_name(i, name) for i, name in enumerate(values)}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (SAMPLE / "orders.csv").exists(), reason="data/sample not generated")
+def test_report_pack_with_hostile_names(tmp_path):
+    from salesnb.report import run_report
+
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    _rename(data / "reps.csv", "name", _names(data / "reps.csv", "name"))
+    _rename(data / "customers.csv", "name", _names(data / "customers.csv", "name"))
+    products = _names(data / "products.csv", "product")
+    for table in ("products", "orders", "opportunities", "competitor_prices"):
+        _rename(data / f"{table}.csv", "product", products)
+    result = run_report(data=data, out=tmp_path / "reports", jobs=2, progress=False)
+    assert result.ok, [(nb.name, nb.error) for nb in result.notebooks if not nb.ok]
+    assert len(result.notebooks) == 6
+    team = (result.out_dir / "04_team_performance.html").read_text(encoding="utf-8")
+    assert "$\\badcmd$" in team  # the names reach the page as text

@@ -90,6 +90,9 @@ _LABEL_LINES = 2
 #: Characters of unrotated x tick labels that fit side by side under a chart; beyond
 #: that the labels are turned 45 degrees (one line each) so they do not overlap.
 _X_ROOM = 66
+#: Legend entries drawn inside the chart; a longer legend (or one with wrapped entries)
+#: is drawn beside it.
+_LEGEND_INSIDE = 6
 
 
 def _fit(text: str, *, width: int = _LABEL_WIDTH, lines: int = _LABEL_LINES) -> str:
@@ -131,10 +134,12 @@ def _fit_ticks(ax: Axes) -> None:
         labels = _category_labels(axis)
         if not labels:
             continue
+        if axis is ax.yaxis:
+            lines = _LABEL_LINES if _row_height(ax, len(labels)) >= 2.4 * _font_size(axis) else 1
+            axis.set_ticklabels([_fit(label, lines=lines) for label in labels], parse_math=False)
+            continue
         fitted = [_fit(label) for label in labels]
         axis.set_ticklabels(fitted, parse_math=False)
-        if axis is not ax.xaxis:
-            continue
         wide = sum(max(len(line) for line in label.split("\n")) for label in fitted)
         if wide > _X_ROOM and not _rotated(axis):
             ax.tick_params(axis="x", labelrotation=45)
@@ -147,16 +152,45 @@ def _fit_ticks(ax: Axes) -> None:
             )
 
 
+def _row_height(ax: Axes, rows: int) -> float:
+    """Points of height per category of the y axis."""
+    return ax.figure.get_figheight() * 72 * ax.get_position().height / max(rows, 1)
+
+
+def _font_size(axis: Axis) -> float:
+    ticks = axis.get_major_ticks()
+    return ticks[0].label1.get_size() if ticks else plt.rcParams["font.size"]
+
+
+def _fit_legend(ax: Axes) -> None:
+    """Legend entries wrapped or shortened; a long legend goes beside the chart, not over it."""
+    legend = ax.get_legend()
+    if legend is None:
+        return
+    texts = [_fit(text.get_text()) for text in legend.get_texts()]
+    if len(texts) <= _LEGEND_INSIDE and not any("\n" in text for text in texts):
+        for text, fitted in zip(legend.get_texts(), texts, strict=True):
+            text.set_text(fitted)
+        return
+    title = legend.get_title().get_text()
+    ax.legend(
+        handles=legend.legend_handles,
+        labels=texts,
+        title=title or None,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize="small",
+    )
+
+
 def _plain_text(ax: Axes) -> Axes:
     """Draw every text of the chart as plain text: names from the data may hold ``$``,
     ``_`` or ``^``, which matplotlib would otherwise read as mathtext (and fail on
     ``$\\badcmd$``) whether or not :func:`salesnb.plot.set_theme` was called. Category
-    tick labels and legend entries are wrapped or shortened with an ellipsis."""
+    tick labels and legend entries are wrapped or shortened with an ellipsis (one line each
+    where the rows of a chart leave no room for two)."""
     _fit_ticks(ax)
-    legend = ax.get_legend()
-    if legend is not None:
-        for text in legend.get_texts():
-            text.set_text(_fit(text.get_text()))
+    _fit_legend(ax)
     return _no_math(ax)
 
 
