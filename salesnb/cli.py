@@ -1,17 +1,24 @@
 """The ``salesnb`` command: ``report``, ``init``, ``map``, ``check``, ``contract`` and
 ``summary``.
 
-Exit codes: 0 success; 1 the report pack was written but a notebook failed, or
-``check`` found rejected rows; 2 bad usage or unreadable input (the message says what
-was expected, no traceback).
+Exit codes: 0 success; 1 the report pack was written but a notebook failed, ``check``
+found rejected rows, or an internal error (a bug: its traceback is printed, with a line
+asking to report it); 2 a user error: bad usage, a path that does not exist or is not what
+was expected, a bad quarter or date, a bad mapping, unreadable data, an unreachable
+database, a wrong password or a missing database driver (one line on stderr saying what was
+expected, no traceback); 130 interrupted (Ctrl-C). Passwords of database URLs are never
+printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
+import traceback
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 __all__ = ["main", "build_parser"]
 
@@ -320,13 +327,112 @@ def _cmd_summary(args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the ``salesnb`` command; returns the exit code."""
+def _check_arguments(args) -> None:
+    """Options every command shares, checked before any work starts."""
+    as_of = getattr(args, "as_of", None)
+    if as_of:
+        import pandas as pd
+
+        try:
+            pd.Timestamp(as_of)
+        except (ValueError, TypeError):
+            raise _UsageError(
+                f"--as-of {as_of!r} is not a date (expected YYYY-MM-DD, e.g. 2025-09-30)"
+            ) from None
+    if args.command == "report":
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise _UsageError(
+                f"--out {str(out)!r} is a file; expected the folder of the report packs "
+                f"(created when missing); nothing was written"
+            )
+
+
+# -- errors -------------------------------------------------------------------------------
+_USER_OS_ERRORS = (
+    FileNotFoundError,
+    FileExistsError,
+    NotADirectoryError,
+    IsADirectoryError,
+    PermissionError,
+)
+
+#: DB-API exception names (PEP 249) that mean "cannot reach, open or log in to the database".
+_DATABASE_ERRORS = {"OperationalError", "InterfaceError"}
+
+
+def _database_error(exc: BaseException) -> bool:
+    if any(cls.__name__ in _DATABASE_ERRORS for cls in type(exc).__mro__):
+        return True
+    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+    return sqlalchemy_exc is not None and isinstance(
+        exc, (sqlalchemy_exc.ArgumentError, sqlalchemy_exc.NoSuchModuleError)
+    )
+
+
+def _user_error(exc: BaseException) -> str | None:
+    """The message of an error the user can fix (exit 2), or None for an internal error."""
     from salesnb.errors import SalesnbError
     from salesnb.report import ReportError
 
+    if isinstance(exc, _UsageError | SalesnbError | ReportError):
+        return str(exc)
+    if isinstance(exc, _USER_OS_ERRORS):
+        if exc.filename is None:
+            return str(exc)
+        return f"{exc.strerror or type(exc).__name__}: {exc.filename}"
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        if exc.name.partition(".")[0] == "salesnb":
+            return None
+        return (
+            f"the Python module {exc.name!r} is not installed (a database driver or a file "
+            f"reader this data source needs); install the package that provides it"
+        )
+    if _database_error(exc):
+        cause = getattr(exc, "orig", None) or exc
+        return f"database: {cause}"
+    return None
+
+
+def _one_line(text: str) -> str:
+    """A message on one line: the first two lines, then how many more there were."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) <= 2:
+        return " ".join(lines)
+    return f"{lines[0]} {lines[1]} (and {len(lines) - 2} more)"
+
+
+_URL_PASSWORD = re.compile(r"(//[^:/@\s]+):[^@/\s]*@")
+_QUERY_PASSWORD = re.compile(r"((?:password|passwd|pwd)=)[^&\s'\"]+", re.IGNORECASE)
+
+
+def _secrets(argv: list[str]) -> list[str]:
+    """Passwords given on the command line inside database URLs."""
+    found = []
+    for arg in argv:
+        for value in (arg, arg.partition("=")[2]):
+            if "://" not in value:
+                continue
+            parts = urlsplit(value)
+            found.append(parts.password or "")
+            found += [v for k, v in parse_qsl(parts.query) if "pass" in k.lower() or k == "pwd"]
+    return [secret for secret in found if len(secret) >= 4]
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    """``text`` without the passwords of database URLs."""
+    text = _URL_PASSWORD.sub(r"\1:***@", text)
+    text = _QUERY_PASSWORD.sub(r"\1***", text)
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``salesnb`` command; returns the exit code (see the module docstring)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # bad usage: argparse prints it and exits with 2
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     # papermill/nbconvert are chatty at INFO; keep them quiet unless -vv
@@ -341,14 +447,26 @@ def main(argv: list[str] | None = None) -> int:
         "contract": _cmd_contract,
         "summary": _cmd_summary,
     }
+    secrets = _secrets(argv)
     try:
+        _check_arguments(args)
         return commands[args.command](args)
-    except (_UsageError, ReportError, SalesnbError, FileNotFoundError, ValueError) as exc:
-        print(f"salesnb {args.command}: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("salesnb: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        message = _user_error(exc)
+        if message is not None:
+            line = _scrub(_one_line(message), secrets)
+            print(f"salesnb {args.command}: error: {line}", file=sys.stderr)
+            return 2
+        sys.stderr.write(_scrub("".join(traceback.format_exception(exc)), secrets))
+        print(
+            f"salesnb {args.command}: internal error ({type(exc).__name__}): this is a bug in "
+            f"salesnb; please report it with the traceback above",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import matplotlib
 import matplotlib.colors
@@ -216,3 +219,173 @@ def test_show_embeds_png_with_title_as_alt(monkeypatch):
 def test_figure_png_rejects_other_objects():
     with pytest.raises(TypeError, match="Axes or Figure"):
         plot.figure_png("not a chart")
+
+
+# -- data text is drawn as plain text -----------------------------------------------------
+LONG = ("$Big$ Spender Holdings of the Greater Metropolitan Area and Surroundings " * 3)[:120]
+HOSTILE = ["$$", r"$\badcmd$", "a_b^c", "Price $5 $10", "<script>alert(1)</script>"]
+NAMES = [*HOSTILE, LONG]
+
+
+def _hostile_charts():
+    """One chart per chart function, each showing every name of ``NAMES`` (as categories,
+    legend entries or heatmap labels), with a title that includes a name."""
+    n = len(NAMES)
+    values = np.arange(1.0, n + 1.0)
+    categories = pd.DataFrame({"name": NAMES, "revenue": values * 1000})
+    by_period = pd.DataFrame(
+        {
+            "period": ["2025Q1", "2025Q2"] * n,
+            "name": [name for name in NAMES for _ in range(2)],
+            "revenue": np.arange(2.0 * n),
+        }
+    )
+    hue_bars = pd.DataFrame({"region": ["North"] * n, "name": NAMES, "revenue": values})
+    targets = pd.DataFrame({"name": NAMES, "actual": values, "target": values + 1})
+    forecast = pd.DataFrame(
+        {
+            "name": NAMES,
+            "actual": [*values[:-2], np.nan, np.nan],
+            "forecast": [np.nan] * (n - 3) + list(values[-3:]),
+            "lower": [np.nan] * (n - 2) + list(values[-2:] - 1),
+            "upper": [np.nan] * (n - 2) + list(values[-2:] + 1),
+        }
+    )
+    funnel = pd.DataFrame({"stage": NAMES, "count": values[::-1] * 10})
+    gains = pd.DataFrame(
+        {
+            "share_contacted": [0.5, 1.0] * n,
+            "share_converted": [0.6, 1.0] * n,
+            "model": [name for name in NAMES for _ in range(2)],
+        }
+    )
+    matrix = pd.DataFrame(np.full((n, n), 0.5), index=NAMES, columns=NAMES)
+    points = pd.DataFrame({"predicted": values, "actual": values + 0.5, "name": NAMES})
+    title = f"Revenue of {HOSTILE[1]} and {HOSTILE[3]}"
+    return {
+        "bar_chart": lambda: plot.bar_chart(categories, x="name", y="revenue", title=title),
+        "bar_chart_hue": lambda: plot.bar_chart(
+            hue_bars, x="region", y="revenue", hue="name", title=title
+        ),
+        "bar_chart_horizontal": lambda: plot.bar_chart(
+            categories, x="name", y="revenue", horizontal=True, annotate=True, title=title
+        ),
+        "line_chart": lambda: plot.line_chart(
+            by_period, x="period", y="revenue", hue="name", money=True, title=title
+        ),
+        "line_chart_categories": lambda: plot.line_chart(
+            categories, x="name", y="revenue", title=title
+        ),
+        "actual_vs_target_chart": lambda: plot.actual_vs_target_chart(
+            targets, x="name", title=title
+        ),
+        "forecast_chart": lambda: plot.forecast_chart(forecast, x="name", title=title),
+        "funnel_chart": lambda: plot.funnel_chart(funnel, title=title),
+        "lift_chart": lambda: plot.lift_chart(gains, title=title),
+        "heatmap_chart": lambda: plot.heatmap_chart(
+            matrix, title=title, xlabel="Product", ylabel="Customer"
+        ),
+        "scatter_chart": lambda: plot.scatter_chart(
+            points, x="predicted", y="actual", hue="name", title=title
+        ),
+        "leaderboard_chart": lambda: plot.leaderboard_chart(categories, title=title),
+    }
+
+
+def _figure_texts(ax: Axes) -> list[matplotlib.text.Text]:
+    return [t for t in ax.figure.findobj(matplotlib.text.Text) if t.get_text()]
+
+
+def test_every_chart_function_is_exercised_with_hostile_names():
+    covered = {name.split("_chart")[0] + "_chart" for name in _hostile_charts()}
+    public = {name for name in plot.__all__ if name.endswith("_chart")}
+    assert covered == public
+
+
+@pytest.mark.parametrize("themed", [False, True], ids=["no_theme", "house_theme"])
+@pytest.mark.parametrize("chart", sorted(_hostile_charts()))
+def test_names_with_dollars_are_drawn_as_plain_text(chart, themed):
+    with matplotlib.rc_context():
+        if themed:
+            plot.set_theme()
+        else:
+            matplotlib.rcParams["text.parse_math"] = True  # a user without set_theme
+        ax = _hostile_charts()[chart]()
+        png = plot.figure_png(ax)  # mathtext would fail here
+        assert png.startswith(b"\x89PNG")
+        texts = _figure_texts(ax)
+        shown = [t.get_text() for t in texts]
+        for name in HOSTILE:  # short names are drawn exactly as they are in the data
+            assert name in shown, (name, shown)
+        assert ax.get_title(loc="left") == f"Revenue of {HOSTILE[1]} and {HOSTILE[3]}"
+        math = [t.get_text() for t in texts if t.get_parse_math()]
+        assert not [t for t in math if "$" in t.replace("$", "", 1)], math
+        # the long name is wrapped or shortened with an ellipsis, never drawn in full
+        assert LONG not in shown
+        long_shown = [t for t in shown if t.replace("\n", " ").startswith(LONG[:12])]
+        assert long_shown, shown
+        for text in long_shown:
+            lines = text.split("\n")
+            assert len(lines) <= 3 and max(len(line) for line in lines) <= 40, text
+            assert len(lines) > 1 or text.endswith("…"), text
+
+
+def test_set_theme_turns_off_mathtext():
+    with matplotlib.rc_context():
+        plot.set_theme()
+        assert matplotlib.rcParams["text.parse_math"] is False
+
+
+def test_short_labels_are_left_alone():
+    frame = pd.DataFrame({"name": ["North", "Key account: Acme"], "revenue": [1.0, 2.0]})
+    ax = plot.leaderboard_chart(frame)
+    plot.figure_png(ax)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Key account: Acme", "North"]
+
+
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
+
+
+def _hostile_name(i: int, name: str) -> str:
+    """Every seventh name becomes 120 characters long, the others start with a hostile
+    string (names stay distinct: the original name is kept)."""
+    if i % 7 == 6:
+        return f"{name} {LONG}"[:120]
+    return f"{HOSTILE[i % len(HOSTILE)]} {name}"
+
+
+def _rename(path: Path, column: str, names: dict[str, str]) -> None:
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        fields, rows = reader.fieldnames, list(reader)
+    for row in rows:
+        row[column] = names.get(row[column], row[column])
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _names(path: Path, column: str) -> dict[str, str]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        values = list(dict.fromkeys(row[column] for row in csv.DictReader(fh)))
+    return {name: _hostile_name(i, name) for i, name in enumerate(values)}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (SAMPLE / "orders.csv").exists(), reason="data/sample not generated")
+def test_report_pack_with_hostile_names(tmp_path):
+    from salesnb.report import run_report
+
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    _rename(data / "reps.csv", "name", _names(data / "reps.csv", "name"))
+    _rename(data / "customers.csv", "name", _names(data / "customers.csv", "name"))
+    products = _names(data / "products.csv", "product")
+    for table in ("products", "orders", "opportunities", "competitor_prices"):
+        _rename(data / f"{table}.csv", "product", products)
+    result = run_report(data=data, out=tmp_path / "reports", jobs=2, progress=False)
+    assert result.ok, [(nb.name, nb.error) for nb in result.notebooks if not nb.ok]
+    assert len(result.notebooks) == 6
+    team = (result.out_dir / "04_team_performance.html").read_text(encoding="utf-8")
+    assert "$\\badcmd$" in team  # the names reach the page as text

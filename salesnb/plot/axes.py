@@ -1,15 +1,19 @@
 """What every chart shares: a new or given axes, column checks, the value axis, the title
-and labels, and the empty-data chart.
+and labels, data text drawn as plain text, and the empty-data chart.
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.ticker import PercentFormatter
+from matplotlib.axis import Axis
+from matplotlib.category import StrCategoryLocator
+from matplotlib.text import Text
+from matplotlib.ticker import FixedLocator, PercentFormatter
 
 from salesnb.plot.theme import _FIGSIZE, _count_formatter, money_formatter
 
@@ -60,7 +64,7 @@ def _finish(ax: Axes, *, title: str, xlabel: str | None, ylabel: str | None) -> 
     legend = ax.get_legend()
     if legend is not None and legend.get_title() is not None:
         legend.get_title().set_text(legend.get_title().get_text().replace("_", " "))
-    return ax
+    return _plain_text(ax)
 
 
 def _empty(ax: Axes, title: str) -> Axes:
@@ -76,4 +80,122 @@ def _empty(ax: Axes, title: str) -> Axes:
     )
     ax.set_xticks([])
     ax.set_yticks([])
+    return _plain_text(ax)
+
+
+# -- data text ----------------------------------------------------------------------------
+#: Characters per line of a category label or legend entry, and lines at most.
+_LABEL_WIDTH = 28
+_LABEL_LINES = 2
+#: Characters of unrotated x tick labels that fit side by side under a chart; beyond
+#: that the labels are turned 45 degrees (one line each) so they do not overlap.
+_X_ROOM = 66
+#: Legend entries drawn inside the chart; a longer legend (or one with wrapped entries)
+#: is drawn beside it.
+_LEGEND_INSIDE = 6
+
+
+def _fit(text: str, *, width: int = _LABEL_WIDTH, lines: int = _LABEL_LINES) -> str:
+    """A label that fits: wrapped at ``width`` characters on at most ``lines`` lines, the
+    rest cut with an ellipsis. Short labels are returned unchanged.
+
+    >>> _fit("North")
+    'North'
+    >>> _fit("Greater Metropolitan Area Holdings and Partners of the West", width=20)
+    'Greater Metropolitan\\nArea Holdings and…'
+    >>> _fit("x" * 30, width=10, lines=1)
+    'xxxxxxxxx…'
+    """
+    if len(text) <= width and "\n" not in text:
+        return text
+    wrapped = textwrap.wrap(text, width=width) or [""]
+    if len(wrapped) > lines:
+        wrapped = wrapped[:lines]
+        wrapped[-1] = wrapped[-1][: width - 1].rstrip() + "…"
+    return "\n".join(wrapped)
+
+
+def _category_labels(axis: Axis) -> list[str] | None:
+    """The tick labels of an axis of categories (names, periods), or None for a value axis."""
+    if not isinstance(axis.get_major_locator(), (FixedLocator, StrCategoryLocator)):
+        return None
+    locs = list(axis.get_majorticklocs())
+    axis.set_major_locator(FixedLocator(locs))
+    return [str(label) for label in axis.get_major_formatter().format_ticks(locs)]
+
+
+def _rotated(axis: Axis) -> bool:
+    return any(tick.label1.get_rotation() % 180 for tick in axis.get_major_ticks())
+
+
+def _fit_ticks(ax: Axes) -> None:
+    """Category tick labels as plain text, wrapped or shortened so they do not overlap."""
+    for axis in (ax.xaxis, ax.yaxis):
+        labels = _category_labels(axis)
+        if not labels:
+            continue
+        if axis is ax.yaxis:
+            lines = _LABEL_LINES if _row_height(ax, len(labels)) >= 2.4 * _font_size(axis) else 1
+            axis.set_ticklabels([_fit(label, lines=lines) for label in labels], parse_math=False)
+            continue
+        fitted = [_fit(label) for label in labels]
+        axis.set_ticklabels(fitted, parse_math=False)
+        wide = sum(max(len(line) for line in label.split("\n")) for label in fitted)
+        if wide > _X_ROOM and not _rotated(axis):
+            ax.tick_params(axis="x", labelrotation=45)
+        if _rotated(axis):  # one line each, aligned at the tick
+            axis.set_ticklabels(
+                [_fit(label, lines=1) for label in labels],
+                parse_math=False,
+                horizontalalignment="right",
+                rotation_mode="anchor",
+            )
+
+
+def _row_height(ax: Axes, rows: int) -> float:
+    """Points of height per category of the y axis."""
+    return ax.figure.get_figheight() * 72 * ax.get_position().height / max(rows, 1)
+
+
+def _font_size(axis: Axis) -> float:
+    ticks = axis.get_major_ticks()
+    return ticks[0].label1.get_size() if ticks else plt.rcParams["font.size"]
+
+
+def _fit_legend(ax: Axes) -> None:
+    """Legend entries wrapped or shortened; a long legend goes beside the chart, not over it."""
+    legend = ax.get_legend()
+    if legend is None:
+        return
+    texts = [_fit(text.get_text()) for text in legend.get_texts()]
+    if len(texts) <= _LEGEND_INSIDE and not any("\n" in text for text in texts):
+        for text, fitted in zip(legend.get_texts(), texts, strict=True):
+            text.set_text(fitted)
+        return
+    title = legend.get_title().get_text()
+    ax.legend(
+        handles=legend.legend_handles,
+        labels=texts,
+        title=title or None,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize="small",
+    )
+
+
+def _plain_text(ax: Axes) -> Axes:
+    """Draw every text of the chart as plain text: names from the data may hold ``$``,
+    ``_`` or ``^``, which matplotlib would otherwise read as mathtext (and fail on
+    ``$\\badcmd$``) whether or not :func:`salesnb.plot.set_theme` was called. Category
+    tick labels and legend entries are wrapped or shortened with an ellipsis (one line each
+    where the rows of a chart leave no room for two)."""
+    _fit_ticks(ax)
+    _fit_legend(ax)
+    return _no_math(ax)
+
+
+def _no_math(ax: Axes) -> Axes:
+    """Turn mathtext off on every text the axes holds now."""
+    for text in ax.findobj(Text):
+        text.set_parse_math(False)
     return ax

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import matplotlib
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
-from salesnb.plot.axes import _check, _empty, _finish, _label, _new_ax, _value_axis
+from salesnb.plot.axes import (
+    _check,
+    _empty,
+    _finish,
+    _label,
+    _new_ax,
+    _no_math,
+    _value_axis,
+)
 from salesnb.plot.display import close  # noqa: F401 - used by the examples
 from salesnb.plot.theme import PALETTE, _compact, _count_formatter
 
@@ -362,18 +371,20 @@ def heatmap_chart(
     if data.empty:
         return _empty(ax, title)
     values = data.astype(float)
-    sns.heatmap(
-        values,
-        ax=ax,
-        cmap=cmap,
-        annot=len(values.columns) <= 16,
-        fmt=".0%" if percent else ",.0f",
-        cbar=False,
-        linewidths=0.5,
-        vmin=0,
-        vmax=1 if percent else None,
-        annot_kws={"fontsize": "x-small"},
-    )
+    _no_math(ax)  # seaborn draws the figure to place the labels: no mathtext there either
+    with matplotlib.rc_context({"text.parse_math": False}):
+        sns.heatmap(
+            values,
+            ax=ax,
+            cmap=cmap,
+            annot=len(values.columns) <= 16,
+            fmt=".0%" if percent else ",.0f",
+            cbar=False,
+            linewidths=0.5,
+            vmin=0,
+            vmax=1 if percent else None,
+            annot_kws={"fontsize": "x-small"},
+        )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.tick_params(axis="y", labelrotation=0)

@@ -23,15 +23,16 @@ _DPI = 100
 
 
 def set_theme(*, font_scale: float = 1.1) -> None:
-    """Apply the house theme (seaborn whitegrid, colour-blind palette, print sizes).
+    """Apply the house theme (seaborn whitegrid, colour-blind palette, print sizes, text
+    drawn as plain text: a ``$`` in a name is a dollar sign, never mathtext).
 
     Call it once at the top of a notebook; importing :mod:`salesnb.plot` changes
     nothing.
 
     >>> set_theme()
     >>> import matplotlib
-    >>> matplotlib.rcParams["axes.titleweight"]
-    'bold'
+    >>> matplotlib.rcParams["axes.titleweight"], matplotlib.rcParams["text.parse_math"]
+    ('bold', False)
     """
     sns.set_theme(
         context="notebook",
@@ -50,6 +51,8 @@ def set_theme(*, font_scale: float = 1.1) -> None:
             "axes.spines.right": False,
             "legend.frameon": False,
             "figure.autolayout": False,
+            # names from the data are text, never mathtext ("$5 and $10", "a_b")
+            "text.parse_math": False,
         },
     )
 
