@@ -224,7 +224,7 @@ def test_a_missing_driver_names_the_extra(monkeypatch):
 
 
 def _by_key(frame: pd.DataFrame, table: str) -> pd.DataFrame:
-    key = list(TABLES[table].primary_key) or list(frame.columns)
+    key = [k for k in TABLES[table].primary_key if k in frame] or list(frame.columns)
     return frame.sort_values(key).reset_index(drop=True)
 
 
@@ -235,7 +235,6 @@ def test_postgres_load_equals_the_folder_load(sample_postgres):
     assert live.as_of == ref.as_of
     for table, frame in ref.tables.items():
         got = live.tables[table]
-        assert got.index.tolist() == list(range(1, len(got) + 1)), table
         pd.testing.assert_frame_equal(
             _by_key(got, table), _by_key(frame, table), check_dtype=False, obj=table
         )
