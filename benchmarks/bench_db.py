@@ -11,6 +11,16 @@ memory (``ru_maxrss``) is its own, and stops and deletes the server.
 Usage::
 
     python benchmarks/bench_db.py [--rows 5000000] [--repeat 1]
+
+Measured (5,000,000 orders, 2 shared cores under load, best of 1; frame 705 MB):
+
+    source        seconds   peak MB
+    csv folder       8.49      1769
+    postgresql      16.28      1760
+
+(before the COPY + Arrow path: 61 s and 8.5 GB for the same 5M rows.) The
+bundled 43k-row sample: 0.39 s from PostgreSQL against 0.30 s from its folder
+(was 1.3 s against 0.34 s).
 """
 
 from __future__ import annotations
