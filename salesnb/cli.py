@@ -309,10 +309,12 @@ def _cmd_summary(args) -> int:
 
     if "://" not in args.data and not Path(args.data).exists():
         raise _UsageError(f"--data {args.data!r} does not exist")
+    from salesnb.load.sources import redact_url
+
     data = salesnb.load(args.data, mapping=args.mapping, as_of=args.as_of)
     summary = data.summary()
     with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(f"source: {args.data}\nas_of: {data.as_of.date()}\n")
+        print(f"source: {redact_url(args.data)}\nas_of: {data.as_of.date()}\n")
         print(summary.to_string(index=False))
     for note in data.notes:
         print(f"note: {note}")

@@ -13,8 +13,9 @@ CONDA_NAMES = {"pyyaml": "pyyaml"}
 
 
 def _split(req: str) -> tuple[str, str]:
-    m = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", req)
+    m = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(?:\[[^\]]*\])?\s*(.*)$", req)
     assert m, req
+    # pip extras ("psycopg[binary]") have no conda counterpart: the name is compared
     return m.group(1).lower(), m.group(2).replace(" ", "")
 
 

@@ -40,7 +40,7 @@ from salesnb.errors import DataSourceError, DataValidationError
 from salesnb.load.data import _ORDER, SalesData
 from salesnb.load.mapping import _apply_mapping, _check_tables_loaded, _MappingRun, read_mapping
 from salesnb.load.parse import _parse_columns
-from salesnb.load.sources import _Raw, _read_one, _resolve_source, redact_url
+from salesnb.load.sources import _open_source, _Raw, _read_one, _resolve_source, redact_url
 from salesnb.load.validate import (
     _apply_pipeline,
     _check_all_foreign_keys,
@@ -199,6 +199,7 @@ def _read_tables(
     """Read, map, parse and check each wanted table on its own."""
     batch = _Batch()
     cache: dict = {}
+    _open_source(kind, src, cache)
     pool = ThreadPoolExecutor(max_workers=1)
     for table in wanted:
         tmap = mapped_tables.get(table, {})

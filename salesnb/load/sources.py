@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from salesnb.errors import DataSourceError
+from salesnb.load.database import _engine, redact_url  # noqa: F401 - _engine for survey
 from salesnb.load.parse import _string_dtype
 from salesnb.resources import SAMPLE_DATA
 from salesnb.schema import columns
@@ -61,6 +62,7 @@ def _resolve_source(source: Any) -> tuple[str, Any]:
         if p.is_file():
             low = p.name.lower()
             if low.endswith((".xlsx", ".xlsm", ".xls")):
+                _check_workbook(p)
                 return "excel", p
             if low.endswith((".db", ".sqlite", ".sqlite3")):
                 return "sql", f"sqlite:///{p.resolve()}"
@@ -290,6 +292,15 @@ def _read_text_arrow(
     return frame
 
 
+def _open_source(kind: str, src: Any, cache: dict) -> None:
+    """Connect to a database source once, so that an unreachable server, a wrong
+    password or a missing driver stops the load with one error (not one per table)."""
+    if kind == "sql":
+        from salesnb.load.database import _connect
+
+        _connect(cache, src).close()
+
+
 def _read_one(kind: str, src: Any, table: str, tmap: dict, engine_cache: dict) -> _Raw | None:
     """Read one table's raw rows, or None when the source has no such table."""
     if kind == "folder":
@@ -312,25 +323,17 @@ def _read_one(kind: str, src: Any, table: str, tmap: dict, engine_cache: dict) -
             return None
         return _read_sheet(src, sheet, table)
     if kind == "sql":
-        import sqlalchemy as sa
+        # lazy: the database module reads PostgreSQL's COPY output with _read_text below
+        from salesnb.load.database import read_database
 
-        if "engine" not in engine_cache:
-            engine_cache["engine"] = sa.create_engine(src)
-            engine_cache["names"] = set(sa.inspect(engine_cache["engine"]).get_table_names()) | set(
-                sa.inspect(engine_cache["engine"]).get_view_names()
-            )
-        engine = engine_cache["engine"]
-        query = tmap.get("query")
-        name = tmap.get("file", table)
-        if query is None and name not in engine_cache["names"]:
+        def read_csv(path: Path) -> pd.DataFrame:
+            typed = _typed_columns(table, tmap) if "query" not in tmap else {}
+            return _read_text(path, encoding="utf-8", delimiter=",", typed=typed).frame
+
+        found = read_database(src, table, tmap, engine_cache, read_csv)
+        if found is None:
             return None
-        with engine.connect() as conn:
-            if query is not None:
-                frame = pd.read_sql_query(sa.text(query), conn)
-            else:
-                frame = pd.read_sql_table(name, conn)
-        frame.index = pd.RangeIndex(1, len(frame) + 1)
-        return _Raw(frame, f"{redact_url(src)} table {name}", [])
+        return _Raw(found[0], found[1], [])
     raise AssertionError(kind)
 
 
@@ -342,6 +345,7 @@ def _read_file(path: Path, tmap: dict, table: str, *, typed: dict[str, str] | No
         frame.index = pd.RangeIndex(1, len(frame) + 1)
         return _Raw(frame, str(path), [])
     if low.endswith((".xlsx", ".xls")):
+        _check_workbook(path)
         return _read_sheet(path, tmap.get("sheet", 0), table)
     return _read_text(
         path,
@@ -391,13 +395,29 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     return table.to_pandas(types_mapper=mapping.get, self_destruct=True, split_blocks=True)
 
 
-def redact_url(url: str) -> str:
-    """A data location without its password (database URLs), safe to print.
+def _check_workbook(path: Path) -> None:
+    """Refuse a file named like a workbook that is not one (e.g. a CSV renamed .xlsx).
 
-    >>> redact_url("postgresql://ann:secret@db/sales")
-    'postgresql://ann:***@db/sales'
+    Raises
+    ------
+    DataSourceError
+        Naming the file, and suggesting CSV when its start reads as delimited text.
     """
-    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # zip (.xlsx), OLE (.xls)
+        return
+    hint = ""
+    try:
+        first = head.decode("utf-8-sig").splitlines()[0] if head.strip() else ""
+    except UnicodeDecodeError:
+        first = ""
+    if first and _sniff_delimiter(first) in first:
+        hint = (
+            f"; it looks like delimited text (CSV) — rename it to {path.stem}.csv"
+            f" (in a folder, salesnb reads it as CSV)"
+        )
+    raise DataSourceError(f"{path}: not an Excel workbook (not an .xlsx/.xls file){hint}")
 
 
 def _read_sheet(path: Path, sheet: Any, table: str) -> _Raw:

@@ -317,7 +317,9 @@ def _survey_workbook(path: Path, limit: int | None, *, in_folder: bool) -> list[
 def _survey_database(url: str, limit: int | None) -> list[SourceTable]:
     import sqlalchemy as sa
 
-    engine = sa.create_engine(url)
+    from salesnb.load.sources import _engine
+
+    engine = _engine(url)  # read-only
     try:
         inspector = sa.inspect(engine)
         names = sorted(set(inspector.get_table_names()) | set(inspector.get_view_names()))
