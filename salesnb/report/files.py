@@ -25,6 +25,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -186,8 +187,11 @@ def _swap_in(build: Path, final: Path) -> None:
 
 # -- one run at a time ----------------------------------------------------------------------
 def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs (on Windows, where signal 0 would end it: assume so)."""
     if pid <= 0:
         return False
+    if sys.platform == "win32":
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -256,7 +260,8 @@ class PackLock:
                     who = f"(pid {holder}) " if holder and holder > 0 else ""
                     raise ReportError(
                         f"another salesnb report {who}is writing {self.final} (lock file "
-                        f"{self.path}); wait for it to finish or pass --wait SECONDS"
+                        f"{self.path}); wait for it to finish or pass --wait SECONDS "
+                        f"(delete the lock file if no such run is going on)"
                     ) from None
                 time.sleep(self.poll)
                 continue
