@@ -47,8 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
         "report",
         help="build the quarterly report pack",
         description="Execute the report notebooks and write "
-        "<out>/<quarter>/ with HTML pages, index, "
-        "leaderboard and KPI workbook.",
+        "<out>/<quarter>/ (<out>/<quarter>-<region>/ with --region) with HTML pages, index, "
+        "leaderboard and KPI workbook. An existing folder is replaced only when salesnb "
+        "wrote it; --only keeps the other pages of the previous pack.",
     )
     rep.add_argument(
         "--quarter",
@@ -82,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=None, help="per-cell timeout in seconds (default: none)"
     )
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    rep.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another run writing the same pack (default: refuse at once)",
+    )
 
     ini = sub.add_parser(
         "init",
@@ -248,9 +256,10 @@ def _cmd_report(args) -> int:
         notebooks=args.notebooks,
         timeout=args.timeout,
         progress=not args.no_progress,
+        wait=args.wait,
     )
     for nb in result.notebooks:
-        line = f"{nb.status:>6}  {nb.name}  ({nb.seconds:.1f} s)"
+        line = f"{nb.status:>7}  {nb.name}  ({nb.seconds:.1f} s)"
         if nb.error:
             where = nb.error.get("cell_index")
             line += f": {nb.error.get('ename')} in cell {where}: {nb.error.get('evalue')}"

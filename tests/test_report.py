@@ -335,10 +335,12 @@ def test_rerun_replaces_previous_pack_cleanly(failing_run, orders_only):
     )
     assert code == 0
     names = sorted(p.name for p in pack.iterdir())
-    assert "broken.html" not in names and "ok.html" in names
+    assert "broken.html" in names and "ok.html" in names  # --only keeps the other pages
     assert [p.name for p in pack.parent.iterdir()] == ["2025Q3"]  # no build/old folders left
+    meta = json.loads((pack / "run.json").read_text())
+    assert meta["kept_from_previous_run"] == ["broken"]
     index = (pack / "index.html").read_text(encoding="utf-8")
-    assert "Some reports failed" not in index
+    assert re.search(r"<tr class=\"ok\">\s*<td><a href=\"ok.html\">ok</a>", index)
 
 
 # -- command line ----------------------------------------------------------------------------

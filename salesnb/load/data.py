@@ -189,7 +189,8 @@ class SalesData:
             filtered on it; tables without one follow their rep (``rep_id`` of a
             rep in the region) or customer (``customer_id`` of a customer in the
             region). Targets keep region rows for the region and rep rows of its
-            reps. Tables with no way to tell (products, competitor prices,
+            reps; their company-level rows become the sum of the kept region
+            targets per period (the view's company is the region). Tables with no way to tell (products, competitor prices,
             marketing spend) are kept whole.
         start, end : date-like, optional
             Keep event rows whose main date (the first of the table's
@@ -230,6 +231,17 @@ class SalesData:
                     keep = ((frame["level"] == "region") & frame["key"].isin(regions)) | (
                         (frame["level"] == "rep") & frame["key"].isin(rep_ids or set())
                     )
+                    # the view's company is its region(s): their region targets add up
+                    # to its company-level target
+                    own = frame.loc[keep & (frame["level"] == "region")]
+                    total = own.groupby("period", as_index=False, sort=False)["revenue_target"].sum(
+                        min_count=1
+                    )
+                    total = total.assign(level="company", key="all")
+                    tables[name] = pd.concat(
+                        [total.reindex(columns=frame.columns), frame.loc[keep]], ignore_index=True
+                    )
+                    continue
                 elif "region" in frame.columns:
                     keep = frame["region"].isin(regions)
                 elif "rep_id" in frame.columns and rep_ids is not None:

@@ -17,10 +17,25 @@
 4. writes ``index.html`` (headline KPIs, links, run metadata, data quality
    with the rejected rows as CSV next to it), ``leaderboard.html`` (large type
    for a TV, refreshing itself) and ``kpis.xlsx`` (key KPI tables);
-5. builds all of this in a temporary directory next to ``<out>/<quarter>``
-   and swaps it in at the end, so a crash never leaves a half-written pack
-   and a rerun replaces the previous one cleanly. Single files are written
-   atomically too (temp file in the same directory, then :func:`os.replace`).
+5. builds all of this in a hidden folder ``.<quarter>.build-<pid>-<random>``
+   next to ``<out>/<quarter>`` and swaps it in at the end (old pack renamed
+   aside, new one renamed in, old one deleted), so a killed run leaves the
+   previous pack or the new one in place, and the next run removes its
+   leftovers. Single files are written atomically too (temp file in the same
+   directory, then :func:`os.replace`).
+
+Before anything is executed, the run stops with :class:`ReportError` when the
+data has no contract table with rows, the quarter lies outside the data, or
+``<out>/<quarter>`` exists and is not a pack salesnb wrote (no ``run.json``):
+a folder salesnb did not make is never replaced. A lock file
+``<out>/.<quarter>.lock`` keeps two runs out of the same pack. A region pack
+goes to ``<out>/<quarter>-<region>/``. With ``only``, the other pages of the
+previous pack are kept and the index lists them all. A page whose every
+section is unavailable is listed "no data"; a notebook that cannot be read is
+a failed page, the others still render. A database password never reaches a
+file of the pack: the notebooks get the redacted URL as ``data`` and their
+kernels the real one in the environment variable ``SALESNB_DATA_URL``
+(:func:`salesnb.sections.resolve_data_path`).
 
 Every data value that reaches an HTML page is escaped (Jinja2 autoescape for
 the index and leaderboard pages, :func:`salesnb.sections.table` in the

@@ -235,7 +235,13 @@ _THREAD_VARIABLES = (
 
 
 def _execute_quietly(
-    source: Path, output: Path, parameters: dict, *, timeout, threads: int | None = None
+    source: Path,
+    output: Path,
+    parameters: dict,
+    *,
+    timeout,
+    threads: int | None = None,
+    env: Mapping[str, str | None] | None = None,
 ) -> NotebookResult:
     """:func:`execute_notebook` in a worker process, the kernel's stderr captured.
 
@@ -243,7 +249,15 @@ def _execute_quietly(
     (transport warnings, "KeyboardInterrupt caught in kernel"); the worker
     points its stderr at a temporary file, so the console shows only the
     progress bar, and a failed notebook's error carries the last lines.
+    ``env`` is set in the worker's environment, which the kernels inherit
+    (``None`` removes a variable): how a secret reaches them without being
+    written to a notebook.
     """
+    for name, value in (env or {}).items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     if threads is not None:
         # kernels inherit this worker's environment: with several notebooks at once,
         # each kernel's numerical libraries get their share of the CPUs, not all of them
@@ -292,6 +306,7 @@ def _execute_all(
     tqdm,
     on_done=None,
     meanwhile=None,
+    env: Mapping[str, str | None] | None = None,
 ):
     """Execute ``paths`` in up to ``jobs`` worker processes.
 
@@ -326,6 +341,7 @@ def _execute_all(
                     parameters,
                     timeout=timeout,
                     threads=threads,
+                    env=env,
                 ): src
                 for src in paths
             }

@@ -14,7 +14,11 @@ class ReportError(Exception):
 
 @dataclasses.dataclass
 class NotebookResult:
-    """Outcome of executing and rendering one notebook."""
+    """Outcome of executing and rendering one notebook.
+
+    ``status`` is ``"failed"`` when it raised, ``"no data"`` when it ran but
+    every section it shows is unavailable (``no_data``), else ``"ok"``.
+    """
 
     name: str
     ok: bool
@@ -22,10 +26,13 @@ class NotebookResult:
     executed: str = ""
     html: str = ""
     error: dict | None = None
+    no_data: bool = False
 
     @property
     def status(self) -> str:
-        return "ok" if self.ok else "failed"
+        if not self.ok:
+            return "failed"
+        return "no data" if self.no_data else "ok"
 
 
 @dataclasses.dataclass

@@ -9,11 +9,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import functools
+import hashlib
 import html
 import json
+import re
 import shutil
 import sys
 import time
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,18 +29,27 @@ from salesnb.periods import Period
 from salesnb.report.execute import (
     KERNEL_NAME,
     NOTEBOOKS_DIR,
+    _ansi_free,
     _execute_all,
     _longest_first,
     ensure_kernel,
     list_notebooks,
 )
-from salesnb.report.files import _make_build_dir, _swap_in, write_text_atomic
+from salesnb.report.files import (
+    PackLock,
+    _make_build_dir,
+    _swap_in,
+    check_replaceable,
+    clean_leftovers,
+    is_pack,
+    write_text_atomic,
+)
 from salesnb.report.index import _pack_tables, _write_key_workbook, _write_pages
 from salesnb.report.render import NotebookRenderer, _notebook_title
 from salesnb.report.results import NotebookResult, ReportError, ReportResult
-from salesnb.resources import SAMPLE_DATA
+from salesnb.resources import MAPPINGS_DIR, SAMPLE_DATA
 
-__all__ = ["DEFAULT_DATA", "run_report"]
+__all__ = ["DEFAULT_DATA", "run_report", "pack_name"]
 
 #: The data a pack is rendered from when none is given: the bundled sample.
 DEFAULT_DATA = SAMPLE_DATA
@@ -56,8 +68,13 @@ def run_report(
     notebooks: str | Path = NOTEBOOKS_DIR,
     timeout: float | None = None,
     progress: bool = True,
+    wait: float = 0.0,
 ) -> ReportResult:
-    """Build the report pack ``<out>/<quarter>/``; see :mod:`salesnb.report`.
+    """Build the report pack ``<out>/<quarter>/`` (``<out>/<quarter>-<region>/`` for a region).
+
+    See :mod:`salesnb.report`. Nothing is executed, and no pack replaced, when
+    the data has no contract table with rows, the quarter lies outside the
+    data, or ``<out>/<name>`` exists and is not a pack salesnb wrote.
 
     Parameters
     ----------
@@ -76,20 +93,29 @@ def run_report(
         Notebooks executed at the same time (worker processes).
     as_of, region
         Passed to the notebooks (and to ``salesnb.load`` / ``SalesData.filter``).
+        A region pack gets its own folder (:func:`pack_name`).
     notebooks : path
         Folder of the report notebooks.
     timeout : float, optional
         Per-cell execution timeout in seconds.
+    wait : float
+        Seconds to wait for another run writing the same pack (default: refuse at once).
 
     Returns
     -------
     ReportResult
-        ``.ok`` is False when any notebook failed; the pack is written anyway.
+        ``.ok`` is False when any notebook run now failed; the pack is written
+        anyway. With ``only``, the other pages of the previous pack are kept
+        (``run.json`` lists them under ``kept_from_previous_run``) and the index
+        lists every page.
 
     Raises
     ------
     ReportError
-        Bad quarter label, ``jobs`` < 1, unknown notebook, kernel not installable.
+        Bad quarter label or a quarter outside the data, ``jobs`` < 1, unknown
+        notebook, kernel not installable, no contract table with rows in the
+        data, an output folder salesnb did not write, another run writing the
+        same pack.
     salesnb.SalesnbError
         The data cannot be read at all (missing path, malformed mapping).
     """
@@ -109,52 +135,183 @@ def run_report(
         notebooks=notebooks,
     )
     loaded = salesnb.load(data_loc, mapping=mapping_loc, as_of=as_of_ts)
-    period = sections.report_quarter(quarter, loaded.as_of)
+    _check_has_data(loaded, data_loc, mapping_loc)
+    try:
+        period = sections.report_quarter(quarter, loaded.as_of)
+    except ValueError as exc:
+        raise ReportError(f"bad quarter {quarter!r}: {exc}") from None
+    _check_quarter_in_data(period, loaded)
     view = loaded.filter(region=region) if region else loaded
     label = period.label
 
-    final = Path(out).resolve() / label
-    build = _make_build_dir(final)
-    try:
-        ensure_kernel(KERNEL_NAME)
-        parameters = {
-            "quarter": label,
-            "data": data_loc,
-            "mapping": mapping_loc,
-            "region": region,
-            "as_of": None if as_of_ts is None else as_of_ts.strftime("%Y-%m-%d"),
-        }
-        footer = html.escape(
-            f"salesnb {_salesnb_version()} · quarter {label} · data as of "
-            f"{loaded.as_of.date()} · generated {started_at:%Y-%m-%d %H:%M %Z}"
-        )
-        results, tables = _execute_and_render(
-            paths,
-            build,
-            parameters,
-            footer=footer,
-            previous_run=final / "run.json",
-            jobs=jobs,
-            timeout=timeout,
-            progress=progress,
-            tqdm=tqdm,
-            meanwhile=functools.partial(_pack_tables, loaded, view, period, build),
-        )
-        metadata = _write_pack_files(
-            build,
-            tables,
-            results,
-            loaded=loaded,
-            parameters=parameters,
-            jobs=jobs,
-            started=started,
-            started_at=started_at,
-        )
-        _swap_in(build, final)
-    except BaseException:
-        shutil.rmtree(build, ignore_errors=True)
-        raise
+    final = Path(out).resolve() / pack_name(label, region)
+    check_replaceable(final)  # before waiting for a lock: a user's folder is never ours
+    with PackLock(final, wait=wait):
+        clean_leftovers(final)
+        check_replaceable(final)
+        build = _make_build_dir(final)
+        try:
+            ensure_kernel(KERNEL_NAME)
+            # the notebooks get the location without its password; their kernels
+            # read the real one from DATA_URL_VARIABLE (see sections.resolve_data_path)
+            parameters = {
+                "quarter": label,
+                "data": redact_url(data_loc),
+                "mapping": mapping_loc,
+                "region": region,
+                "as_of": None if as_of_ts is None else as_of_ts.strftime("%Y-%m-%d"),
+            }
+            kept = _keep_previous_pages(final, build, paths) if only else []
+            footer = html.escape(
+                f"salesnb {_salesnb_version()} · quarter {label} · data as of "
+                f"{loaded.as_of.date()} · generated {started_at:%Y-%m-%d %H:%M %Z}"
+            )
+            results, tables = _execute_and_render(
+                paths,
+                build,
+                parameters,
+                footer=footer,
+                previous_run=final / "run.json",
+                jobs=jobs,
+                timeout=timeout,
+                progress=progress,
+                tqdm=tqdm,
+                meanwhile=functools.partial(_pack_tables, loaded, view, period, build),
+                env=_kernel_env(data_loc),
+            )
+            metadata = _write_pack_files(
+                build,
+                tables,
+                sorted([*results, *kept], key=lambda r: r.name),
+                loaded=loaded,
+                parameters=parameters,
+                jobs=jobs,
+                started=started,
+                started_at=started_at,
+                kept=[r.name for r in kept],
+            )
+            _swap_in(build, final)
+        except BaseException:
+            shutil.rmtree(build, ignore_errors=True)
+            raise
     return _report_result(final, results, metadata, started=started)
+
+
+def pack_name(label: str, region: str | None = None) -> str:
+    """The folder name of a pack: the quarter, with the region for a region pack.
+
+    The region is reduced to ASCII letters, digits, ``.``, ``_`` and ``-``.
+
+    >>> pack_name("2025Q3"), pack_name("2025Q3", "West"), pack_name("2025Q3", "Île/Nord")
+    ('2025Q3', '2025Q3-West', '2025Q3-Ile_Nord')
+    """
+    if not region:
+        return label
+    ascii_text = unicodedata.normalize("NFKD", str(region)).encode("ascii", "ignore").decode()
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_text).strip("._-")
+    if not safe:
+        safe = "region-" + hashlib.sha256(str(region).encode("utf-8")).hexdigest()[:8]
+    return f"{label}-{safe}"
+
+
+def _check_has_data(loaded, data_loc: str, mapping_loc: str | None) -> None:
+    """Refuse data in which no contract table has a row (nothing to report on).
+
+    Raises
+    ------
+    ReportError
+        Naming the location and, without a mapping, the mapping files that
+        could be meant: those in the data folder, else the bundled presets.
+    """
+    if any(len(frame) for frame in loaded.tables.values()):
+        return
+    shown = redact_url(str(data_loc))
+    rejected = sum(len(f) for f in loaded.rejected.values() if f is not None)
+    if rejected:
+        raise ReportError(
+            f"no row of {shown} could be loaded ({rejected:,} rejected); "
+            f"see why with: salesnb check {shown}"
+            + (f" --mapping {mapping_loc}" if mapping_loc else "")
+        )
+    if mapping_loc:
+        raise ReportError(
+            f"no contract tables found in {shown} with the mapping {mapping_loc}: "
+            f"check its file names (salesnb check {shown} --mapping {mapping_loc})"
+        )
+    folder = Path(data_loc)
+    own = sorted(
+        p for p in (folder.iterdir() if folder.is_dir() else []) if p.suffix in _MAPPING_SUFFIXES
+    )
+    if own:
+        hint = " or ".join(str(p) for p in own[:3])
+    else:
+        presets = sorted(p.name for p in MAPPINGS_DIR.glob("*.toml"))
+        hint = f"one of the presets in {MAPPINGS_DIR} ({', '.join(presets)})"
+    raise ReportError(
+        f"no contract tables found in {shown} — did you mean --mapping {hint}? "
+        f"(salesnb map {shown} proposes a mapping)"
+    )
+
+
+_MAPPING_SUFFIXES = (".toml", ".yaml", ".yml")
+#: Tables whose dates describe people or things, not events: not part of the data's range.
+_DIMENSION_TABLES = ("reps", "customers", "products")
+
+
+def _data_range(loaded) -> tuple:
+    """``(first event date, as_of)`` of the loaded data (first is NaT without dated events)."""
+    summary = loaded.summary()
+    events = summary[~summary["table"].isin(_DIMENSION_TABLES)] if len(summary) else summary
+    first = pd.to_datetime(events["first_date"]).min() if len(events) else pd.NaT
+    return first, pd.Timestamp(loaded.as_of)
+
+
+def _check_quarter_in_data(period: Period, loaded) -> None:
+    """Refuse a quarter that ends before the first event or starts after the data's as-of date.
+
+    Raises
+    ------
+    ReportError
+        Naming the data's date range and the quarters it covers.
+    """
+    first, last = _data_range(loaded)
+    before = pd.notna(first) and period.last_day < first.normalize()
+    if not before and period.start <= last:
+        return
+    start = "?" if pd.isna(first) else f"{first:%Y-%m-%d}"
+    covers = (
+        ""
+        if pd.isna(first)
+        else f"; choose a quarter from {Period.containing(first, freq='quarter').label} to "
+        f"{Period.containing(last, freq='quarter').label}"
+    )
+    raise ReportError(
+        f"quarter {period.label} is outside the data: it runs from {start} to "
+        f"{last:%Y-%m-%d} (as of){covers}"
+    )
+
+
+def _keep_previous_pages(final: Path, build: Path, paths: list[Path]) -> list[NotebookResult]:
+    """Copy the pages of the previous pack that this ``--only`` run does not redo.
+
+    Returns their results as recorded in the previous ``run.json`` (file names
+    in the pack); nothing when there is no previous salesnb pack.
+    """
+    if not is_pack(final):
+        return []
+    meta = json.loads((final / "run.json").read_text(encoding="utf-8"))
+    redo = {p.stem for p in paths}
+    fields = {f.name for f in dataclasses.fields(NotebookResult)}
+    kept = []
+    for record in meta.get("notebooks", []):
+        if not isinstance(record, dict) or record.get("name") in redo:
+            continue
+        res = NotebookResult(**{k: v for k, v in record.items() if k in fields})
+        for name in (res.html, res.executed):
+            if name and (final / name).is_file() and "/" not in name:
+                shutil.copy2(final / name, build / name)
+        kept.append(res)
+    return kept
 
 
 def _resolve_inputs(*, quarter, data, mapping, only, jobs, as_of, notebooks) -> tuple:
@@ -170,7 +327,7 @@ def _resolve_inputs(*, quarter, data, mapping, only, jobs, as_of, notebooks) -> 
         raise ReportError(f"--jobs must be at least 1, got {jobs}")
     if quarter is not None:
         try:
-            Period.parse(quarter, freq="quarter")
+            Period.parse(str(quarter).strip().upper(), freq="quarter")
         except ValueError as exc:
             raise ReportError(f"bad quarter {quarter!r}: {exc}") from None
     as_of_ts = _parse_as_of(as_of)
@@ -180,6 +337,16 @@ def _resolve_inputs(*, quarter, data, mapping, only, jobs, as_of, notebooks) -> 
     if mapping_loc and not Path(mapping_loc).is_file():
         raise ReportError(f"mapping file {str(mapping)!r} does not exist")
     return paths, data_loc, mapping_loc, as_of_ts
+
+
+def _kernel_env(data_loc: str) -> dict[str, str | None]:
+    """Environment of the notebook kernels: the real data location when it holds a secret.
+
+    Set only when the redacted form differs (a password in the URL), so that no
+    secret is ever a notebook parameter; ``None`` removes the variable.
+    """
+    secret = redact_url(data_loc) != data_loc
+    return {sections.DATA_URL_VARIABLE: data_loc if secret else None}
 
 
 def _parse_as_of(as_of):
@@ -203,6 +370,7 @@ def _execute_and_render(
     progress: bool,
     tqdm,
     meanwhile,
+    env: dict | None = None,
 ) -> tuple:
     """Execute the notebooks into ``build`` and render each one as it finishes.
 
@@ -225,6 +393,7 @@ def _execute_and_render(
         tqdm=tqdm,
         on_done=render,
         meanwhile=meanwhile,
+        env=env,
     )
     results = sorted(results, key=lambda r: paths.index(sources[r.name]))
     return results, extra
@@ -238,20 +407,62 @@ def _render_page(
     footer: str,
     build: Path,
 ) -> None:
-    """Render the notebook of ``res`` to ``<build>/<name>.html``; record the file names."""
+    """Render the notebook of ``res`` to ``<build>/<name>.html``; record the file names.
+
+    A page whose every section is unavailable is marked "no data"
+    (:func:`_has_no_data`). A notebook file that cannot be read (corrupt
+    JSON) is a failed page saying why; the other pages still render.
+    """
     import nbformat
 
     src = sources[res.name]
     executed = Path(res.executed)
-    if executed.is_file():
-        nb = nbformat.read(executed, as_version=4)
-    else:  # papermill could not even start: render the input
-        nb = nbformat.read(src, as_version=4)
+    try:
+        if executed.is_file():
+            nb = nbformat.read(executed, as_version=4)
+            res.no_data = res.ok and _has_no_data(nb)
+        else:  # papermill could not even start: render the input
+            nb = nbformat.read(src, as_version=4)
+    except Exception as exc:  # not a notebook (corrupt JSON, unknown format)
+        res.ok = False
+        res.error = res.error or {}
+        res.error.update(
+            ename=type(exc).__name__,
+            evalue=f"{src.name} is not a readable notebook: {_ansi_free(str(exc))[:500]}",
+        )
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_markdown_cell(f"# {src.stem.replace('_', ' ')}")]
+        executed = build / "-"  # nothing executed to ship
     page = renderer.render(nb, title=_notebook_title(nb, src.stem), error=res.error, footer=footer)
     target = build / f"{src.stem}.html"
     write_text_atomic(target, page)
     res.html = target.name
     res.executed = executed.name if executed.is_file() else ""
+
+
+_UNAVAILABLE = "section unavailable"
+
+
+def _has_no_data(nb) -> bool:
+    """True when an executed notebook shows "section unavailable" notes and no table or chart.
+
+    The rule the index's "no data" status follows: a page carries content when
+    one of its outputs is an image (a chart) or an HTML table; a page without
+    any, whose sections said "section unavailable", has nothing to show.
+    """
+    unavailable = False
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if any(kind.startswith("image/") for kind in data):
+                return False
+            if "<table" in str(data.get("text/html", "")):
+                return False
+            text = str(data.get("text/markdown", "")) + str(data.get("text/plain", ""))
+            unavailable = (
+                unavailable or _UNAVAILABLE in text or _UNAVAILABLE in output.get("text", "")
+            )
+    return unavailable
 
 
 def _write_pack_files(
@@ -264,6 +475,7 @@ def _write_pack_files(
     jobs: int,
     started: float,
     started_at: _dt.datetime,
+    kept: list[str] = (),
 ) -> dict:
     """Write ``kpis.xlsx``, ``index.html``, ``leaderboard.html`` and ``run.json`` into ``build``.
 
@@ -281,6 +493,8 @@ def _write_pack_files(
         started_at=started_at,
         duration=time.perf_counter() - started,
     )
+    if kept:
+        metadata["kept_from_previous_run"] = list(kept)
     _write_pages(
         build,
         label=parameters["quarter"],
@@ -317,7 +531,7 @@ def _run_metadata(
         "as_of": str(as_of.date()),
         "as_of_given": parameters["as_of"],
         "jobs": jobs,
-        "notebooks": [dataclasses.asdict(r) for r in results],
+        "notebooks": [{**dataclasses.asdict(r), "status": r.status} for r in results],
         "salesnb_version": _salesnb_version(),
         "python": sys.version.split()[0],
         "started_at": started_at.isoformat(timespec="seconds"),

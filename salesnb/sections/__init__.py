@@ -71,6 +71,7 @@ from salesnb.sections.needs_attention import (
     unusual_moves,
 )
 from salesnb.sections.params import (
+    DATA_URL_VARIABLE,
     PROJECT_ROOT,
     SAMPLE_DATA,
     report_as_of,
@@ -98,6 +99,7 @@ from salesnb.sections.thresholds import (
 
 __all__ = [
     "PROJECT_ROOT",
+    "DATA_URL_VARIABLE",
     "SAMPLE_DATA",
     "resolve_data_path",
     "report_quarter",

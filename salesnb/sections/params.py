@@ -10,11 +10,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import pandas as pd
 
+from salesnb.load import redact_url
 from salesnb.periods import Period, latest_complete_quarter
 from salesnb.resources import RESOURCE_ROOT, SAMPLE_DATA
 from salesnb.sections.data_notes import basis_label, basis_note
@@ -23,6 +25,7 @@ from salesnb.sections.format import md_escape
 __all__ = [
     "PROJECT_ROOT",
     "SAMPLE_DATA",
+    "DATA_URL_VARIABLE",
     "resolve_data_path",
     "report_quarter",
     "report_as_of",
@@ -36,11 +39,19 @@ PROJECT_ROOT = RESOURCE_ROOT
 
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
+#: Environment variable the report runner sets for the notebook kernels: the real data
+#: location when it carries a password, whose redacted form is the ``data`` parameter.
+DATA_URL_VARIABLE = "SALESNB_DATA_URL"
+
 
 def resolve_data_path(data: str | Path | None) -> str:
     """The data location a notebook should load.
 
-    A URL is returned unchanged. A path is tried as given (relative to the
+    A URL is returned unchanged, except the redacted form of the URL in the
+    environment variable :data:`DATA_URL_VARIABLE` (``postgresql://ann:***@db/sales``
+    for ``postgresql://ann:secret@db/sales``), which gives that URL: the report
+    runner passes a URL with a password this way, so the password is never a
+    notebook parameter nor written into an executed notebook. A path is tried as given (relative to the
     working directory, which is the notebook's folder under JupyterLab and the
     report runner), then relative to the project root; ``None`` means the
     bundled sample.
@@ -59,6 +70,9 @@ def resolve_data_path(data: str | Path | None) -> str:
         return str(SAMPLE_DATA)
     text = str(data)
     if _URL.match(text):
+        real = os.environ.get(DATA_URL_VARIABLE)
+        if real and real != text and redact_url(real) == text:
+            return real
         return text
     path = Path(text).expanduser()
     if path.is_absolute():
@@ -84,15 +98,19 @@ def report_quarter(quarter: str | Period | None, as_of, *, fiscal_year_start: in
     Raises
     ------
     ValueError
-        When ``quarter`` is not a quarter label such as ``"2025Q3"``.
+        When ``quarter`` is not a quarter label such as ``"2025Q3"`` (any case).
 
     >>> report_quarter(None, "2026-09-30").label
     '2026Q3'
+    >>> report_quarter("2025q3", "2026-09-30").label
+    '2025Q3'
     >>> report_quarter("2025Q3", "2026-09-30").label
     '2025Q3'
     """
     if quarter is None or (isinstance(quarter, str) and not quarter.strip()):
         return latest_complete_quarter(as_of, fiscal_year_start=fiscal_year_start)
+    if isinstance(quarter, str):
+        quarter = quarter.strip().upper()
     return Period.parse(quarter, freq="quarter", fiscal_year_start=fiscal_year_start)
 
 
