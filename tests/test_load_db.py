@@ -300,13 +300,32 @@ def test_postgres_wrong_password_is_one_clear_error(sample_postgres):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="needs the report runner's out-of-band data URL")
 def test_no_pack_file_holds_the_database_password(sample_postgres, tmp_path):
+    import zipfile
+
     from salesnb.cli import main
 
     out = tmp_path / "reports"
-    main(["report", "--data", sample_postgres.url, "--out", str(out), "--no-progress"])
+    code = main(["report", "--data", sample_postgres.url, "--out", str(out), "--no-progress"])
+    assert code == 0
     files = [p for p in out.rglob("*") if p.is_file()]
-    assert files
-    leaks = [p for p in files if sample_postgres.password.encode() in p.read_bytes()]
+    assert len([p for p in files if p.suffix == ".html"]) >= 8  # 6 pages, index, leaderboard
+    secret = sample_postgres.password.encode()
+    leaks = [p for p in files if secret in p.read_bytes()]
+    for book in [p for p in files if p.suffix == ".xlsx"]:  # compressed: look inside
+        with zipfile.ZipFile(book) as z:
+            leaks += [f"{book}:{n}" for n in z.namelist() if secret in z.read(n)]
     assert not leaks, leaks
+
+
+def test_postgres_headline_numbers_equal_the_folder_headline(sample_postgres):
+    from salesnb import sections
+
+    folder = salesnb.load(salesnb.SAMPLE_DATA)
+    database = salesnb.load(sample_postgres.url)
+    period = sections.report_quarter(None, folder.as_of)
+    assert sections.report_quarter(None, database.as_of) == period
+    a = sections.headline_kpis(folder, period).reset_index(drop=True)
+    b = sections.headline_kpis(database, period).reset_index(drop=True)
+    assert len(a) >= 5
+    pd.testing.assert_frame_equal(a, b, check_dtype=False)
