@@ -306,7 +306,9 @@ def test_no_pack_file_holds_the_database_password(sample_postgres, tmp_path):
     from salesnb.cli import main
 
     out = tmp_path / "reports"
-    code = main(["report", "--data", sample_postgres.url, "--out", str(out), "--no-progress"])
+    code = main(
+        ["report", "--data", sample_postgres.url, "--out", str(out), "--jobs", "2", "--no-progress"]
+    )
     assert code == 0
     files = [p for p in out.rglob("*") if p.is_file()]
     assert len([p for p in files if p.suffix == ".html"]) >= 8  # 6 pages, index, leaderboard
