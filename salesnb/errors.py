@@ -15,6 +15,7 @@ __all__ = [
     "MappingWarning",
     "DataValidationError",
     "MissingColumnsError",
+    "SelectionError",
     "PROBLEM_COLUMNS",
 ]
 
@@ -37,6 +38,10 @@ class MappingError(SalesnbError):
 
 class MappingWarning(UserWarning):
     """A mapping looks mistaken but can still be applied (printed; an error with errors="raise")."""
+
+
+class SelectionError(SalesnbError, ValueError):
+    """A choice the data cannot honour: an unknown region or table, an as-of that is no date."""
 
 
 class MissingColumnsError(SalesnbError, KeyError):

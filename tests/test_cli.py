@@ -196,3 +196,14 @@ def test_bad_command_line_exits_2():
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "--jobs" in proc.stderr
+
+
+def test_unknown_region_is_one_line_and_exit_2(tmp_path, capsys):
+    from salesnb.cli import main
+
+    code = main(["report", "--region", "Atlantis", "--out", str(tmp_path / "out"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Atlantis" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

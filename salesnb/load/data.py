@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from salesnb.errors import PROBLEM_COLUMNS
+from salesnb.errors import PROBLEM_COLUMNS, SelectionError
 from salesnb.load.basis import choose_basis, revenue_lines
 from salesnb.schema import TABLES
 from salesnb.stages import DEFAULT_PIPELINE, SalesPipeline
@@ -211,7 +211,7 @@ class SalesData:
                     known |= set(frame["region"].dropna().astype(str))
             unknown = regions - known
             if unknown:
-                raise ValueError(
+                raise SelectionError(
                     f"unknown region(s) {sorted(unknown)}; the data has: {sorted(known)}"
                 )
             reps = tables.get("reps")

@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 
-from salesnb.errors import DataSourceError, DataValidationError
+from salesnb.errors import DataSourceError, DataValidationError, SelectionError
 from salesnb.load.data import _ORDER, SalesData
 from salesnb.load.mapping import _apply_mapping, _check_tables_loaded, _MappingRun, read_mapping
 from salesnb.load.parse import _parse_columns
@@ -167,7 +167,7 @@ def _wanted_tables(tables: Iterable[str] | None, mapped_tables: dict) -> list[st
     wanted = list(tables) if tables is not None else _ORDER
     unknown = [t for t in wanted if t not in TABLES]
     if unknown:
-        raise ValueError(f"unknown table(s) {unknown}; contract tables: {', '.join(TABLES)}")
+        raise SelectionError(f"unknown table(s) {unknown}; contract tables: {', '.join(TABLES)}")
     if mapped_tables:
         # with a mapping, only the mapped tables are read (a foreign export has no
         # contract-named files)
@@ -321,7 +321,9 @@ def _decide_as_of(
         try:
             return pd.Timestamp(given).normalize()
         except (ValueError, TypeError) as exc:
-            raise ValueError(f"as_of {given!r} is not a date (expected e.g. 2025-09-30)") from exc
+            raise SelectionError(
+                f"as_of {given!r} is not a date (expected e.g. 2025-09-30)"
+            ) from exc
     today = pd.Timestamp.today().normalize()
     latest = pd.NaT
     for table, frame in parsed.items():
