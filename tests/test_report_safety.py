@@ -212,7 +212,6 @@ def test_killed_runs_leave_the_previous_pack_and_the_next_run_cleans_up(orders_o
 
     points = [
         ("after 1 s", None, lambda: time.sleep(1) or True),
-        ("after 3 s", None, lambda: time.sleep(3) or True),
         ("before the swap", "before-swap=60", build_ready),
         ("between the renames", "mid-swap=60", old_aside),
     ]
