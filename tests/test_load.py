@@ -551,3 +551,17 @@ def test_salesnb_load_is_the_function_when_a_load_module_is_imported_first():
     )
     assert out.returncode == 0, out.stderr
     assert int(out.stdout.strip()) > 0
+
+
+def test_doctests_of_load_modules_collected_first_keep_salesnb_load_the_function():
+    """Collecting ``salesnb/load/*.py`` before anything else must not shadow ``salesnb.load``."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+         "salesnb/load/parse.py", "salesnb/kpi/market.py"],
+        cwd=root, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:]
