@@ -90,6 +90,7 @@ def main(argv=None) -> None:
 
     sys.path.insert(0, str(ROOT / "tests"))
     from conftest import start_postgres
+
     from salesnb.synth import large_orders
 
     root = Path(tempfile.mkdtemp(prefix="salesnb-bench-db-"))
