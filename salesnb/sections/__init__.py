@@ -63,7 +63,7 @@ from salesnb.sections.headline import (
 )
 from salesnb.sections.leads import CONVERSION_WINDOW_DAYS, conversion_sentence
 from salesnb.sections.market import competitor_undercuts
-from salesnb.sections.narrative import change_sentence, ranking_sentence
+from salesnb.sections.narrative import change_sentence, deals_worth_sentence, ranking_sentence
 from salesnb.sections.needs_attention import (
     attention,
     declining_regions,
@@ -140,6 +140,7 @@ __all__ = [
     "leaderboard",
     "key_tables",
     "ranking_sentence",
+    "deals_worth_sentence",
     "conversion_sentence",
     "with_comparisons",
     "CONVERSION_WINDOW_DAYS",

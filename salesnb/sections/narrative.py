@@ -8,12 +8,20 @@ from __future__ import annotations
 import pandas as pd
 
 from salesnb.periods import Period
-from salesnb.sections.format import _missing, fmt_change, fmt_number, md_escape, value_text
+from salesnb.sections.format import (
+    _missing,
+    fmt_change,
+    fmt_money,
+    fmt_number,
+    md_escape,
+    value_text,
+)
 from salesnb.sections.period_rows import row_for
 
 __all__ = [
     "change_sentence",
     "ranking_sentence",
+    "deals_worth_sentence",
 ]
 
 
@@ -106,3 +114,19 @@ def ranking_sentence(
     if weight is not None and min_weight > 0:
         text += f", among rows with at least {fmt_number(min_weight)} {md_escape(weight)}"
     return text + "."
+
+
+def deals_worth_sentence(deals: pd.DataFrame, what: str, *, currency: str = "$") -> str:
+    """How many deals and their total ``amount``, saying how many have no value.
+
+    Deals without an ``amount`` (open deals may lack one) are counted but not in the sum.
+
+    >>> d = pd.DataFrame({"amount": [1200.0, None, 300.0]})
+    >>> deals_worth_sentence(d, "stale")
+    '**3** stale deals worth **$1,500** (1 without a value, not in that sum).'
+    >>> deals_worth_sentence(d.dropna(), "slipped")
+    '**2** slipped deals worth **$1,500**.'
+    """
+    no_value = int(deals["amount"].isna().sum())
+    text = f"**{len(deals):,}** {what} deals worth **{fmt_money(deals['amount'].sum(), currency=currency)}**"
+    return text + (f" ({no_value:,} without a value, not in that sum)." if no_value else ".")
