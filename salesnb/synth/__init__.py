@@ -63,7 +63,16 @@ from salesnb.synth.build import generate
 from salesnb.synth.catalog import REGIONS, SOURCES
 from salesnb.synth.cli import main
 from salesnb.synth.facts import fact_sheet
-from salesnb.synth.large import large_orders
+from salesnb.synth.large import large_orders, write_large_orders
 from salesnb.synth.write import write
 
-__all__ = ["generate", "write", "large_orders", "fact_sheet", "main", "REGIONS", "SOURCES"]
+__all__ = [
+    "generate",
+    "write",
+    "large_orders",
+    "write_large_orders",
+    "fact_sheet",
+    "main",
+    "REGIONS",
+    "SOURCES",
+]

@@ -14,7 +14,7 @@ from salesnb.synth.catalog import PRODUCTS, REGIONS, SEASON
 from salesnb.synth.draws import ids
 from salesnb.synth.timeline import DAY_MIN
 
-__all__ = ["large_orders"]
+__all__ = ["large_orders", "write_large_orders"]
 
 
 def large_orders(
@@ -24,6 +24,8 @@ def large_orders(
     n_customers: int | None = None,
     start="2020-01-01",
     end="2024-12-31",
+    first_id: int = 1,
+    id_width: int | None = None,
 ) -> pd.DataFrame:
     """A big synthetic ``orders`` table for benchmarks, generated with numpy only.
 
@@ -45,6 +47,11 @@ def large_orders(
         default ``max(1, n_rows // 6)``.
     start, end : date-like, default "2020-01-01" and "2024-12-31"
         Span of ``order_date``.
+    first_id : int, default 1
+        Number of the first ``order_id`` (``SO0000001``); parts of one big table
+        (:func:`write_large_orders`) use consecutive ranges so ids stay unique.
+    id_width : int, optional
+        Digits of the ``order_id`` number; default ``max(7, len(str(last id)))``.
 
     Returns
     -------
@@ -114,7 +121,7 @@ def large_orders(
     paid_at[unpaid] = np.datetime64("NaT")
     due_date[status == 3] = np.datetime64("NaT")
 
-    order_ids = _order_ids(n)
+    order_ids = _order_ids(n, first=first_id, width=id_width)
     cust_cat = _customer_ids(counts, cust, n_cust)
     columns_ = {
         "order_id": pd.array(order_ids, dtype="string[pyarrow]"),
@@ -174,15 +181,14 @@ def _customers_and_days(
     return day, cust, counts, spend
 
 
-def _order_ids(n: int):
-    """``SO0000001``... as a pyarrow string array."""
+def _order_ids(n: int, *, first: int = 1, width: int | None = None):
+    """``SO0000001``... (numbers ``first`` .. ``first + n - 1``) as a pyarrow string array."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    width = max(7, len(str(n)))
-    return pc.binary_join_element_wise(
-        "SO", pc.utf8_lpad(pa.array(np.arange(1, n + 1)).cast(pa.string()), width, "0"), ""
-    )
+    width = width or max(7, len(str(first + n - 1)))
+    numbers = pa.array(np.arange(first, first + n, dtype=np.int64)).cast(pa.string())
+    return pc.binary_join_element_wise("SO", pc.utf8_lpad(numbers, width, "0"), "")
 
 
 def _customer_ids(counts: np.ndarray, cust: np.ndarray, n_cust: int) -> pd.Categorical:
@@ -199,3 +205,87 @@ def _customer_ids(counts: np.ndarray, cust: np.ndarray, n_cust: int) -> pd.Categ
         "C", pc.utf8_lpad(pa.array(used + 1).cast(pa.string()), cwidth, "0"), ""
     )
     return pd.Categorical.from_codes(code[cust], categories=pd.Index(cids.to_pylist()))
+
+
+def write_large_orders(
+    folder,
+    n_rows: int,
+    *,
+    parts: int = 10,
+    seed: int = 0,
+    start="2020-01-01",
+    end="2024-12-31",
+    progress=None,
+) -> list:
+    """Write a big ``orders`` table as a folder of Parquet parts, one part at a time.
+
+    Each part is :func:`large_orders` of ``n_rows / parts`` rows (seed ``seed + i``)
+    over the same customers (``n_rows // 6`` ids) and span, with consecutive
+    ``order_id`` ranges, written to ``folder/part-00000.parquet`` ... so no more than
+    one part is ever in memory. For benchmarks of engines that read a folder of parts
+    (DuckDB, polars, Spark).
+
+    Parameters
+    ----------
+    folder : path-like
+        Output folder (created; existing ``part-*.parquet`` files in it are replaced).
+    n_rows : int
+        Total rows over all parts.
+    parts : int, default 10
+        Number of part files (at least 1).
+    seed : int, default 0
+        Seed of the first part.
+    start, end : date-like
+        Span of ``order_date`` (as :func:`large_orders`).
+    progress : callable, optional
+        Called with ``(part_index, parts)`` after each part is written.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The part files written, in order.
+
+    Raises
+    ------
+    ValueError
+        When ``n_rows`` is negative or ``parts`` is below 1.
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     files = write_large_orders(tmp, 1000, parts=3, seed=1)
+    ...     df = pd.concat([pd.read_parquet(f) for f in files])
+    >>> len(files), len(df), df["order_id"].is_unique
+    (3, 1000, True)
+    """
+    from pathlib import Path
+
+    if n_rows < 0:
+        raise ValueError(f"n_rows must be >= 0, got {n_rows}")
+    if parts < 1:
+        raise ValueError(f"parts must be >= 1, got {parts}")
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    sizes = [n_rows // parts + (1 if i < n_rows % parts else 0) for i in range(parts)]
+    width = max(7, len(str(n_rows)))
+    n_customers = max(1, n_rows // 6)
+    written, first = [], 1
+    for i, size in enumerate(sizes):
+        chunk = large_orders(
+            size,
+            seed=seed + i,
+            n_customers=n_customers,
+            start=start,
+            end=end,
+            first_id=first,
+            id_width=width,
+        )
+        path = out / f"part-{i:05d}.parquet"
+        chunk.to_parquet(path, index=False)
+        written.append(path)
+        first += size
+        del chunk
+        if progress is not None:
+            progress(i, parts)
+    return written
