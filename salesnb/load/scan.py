@@ -143,13 +143,15 @@ def scan(
     """
     if engine not in ENGINES:
         raise SelectionError(f"engine {engine!r} is not one of {', '.join(ENGINES)}")
-    runner = _runner(engine, connection, session)
     mp = read_mapping(mapping)
     if mp.get("pipeline"):
         raise MappingError(
             f"{mp.get('_where', 'mapping')}: pipeline is not supported by scan (engine "
             f"{engine!r}); use salesnb.load for a mapping with a [pipeline] section"
         )
+    for table, tmap in mp["tables"].items():
+        check_supported(table, tmap, "spark" if engine == "spark" else "duckdb")
+    runner = _runner(engine, connection, session)
     found = _discover(source, mp["tables"])
     if not found:
         raise DataSourceError(f"no contract table found in {redact_url(str(source))}")
