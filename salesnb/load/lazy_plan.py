@@ -457,21 +457,34 @@ def _is_date(col_spec) -> bool:
     return (col_spec.metadata or {}).get("kind") in ("timestamp", "date")
 
 
-def key_rule(d: Dialect, plan: TablePlan, present: set[str]) -> None:
-    """Unique key: every row of a repeated key after its first (reading order) is rejected."""
+def key_rule(d: Dialect, plan: TablePlan, present: set[str], dups_of) -> None:
+    """Unique key: every row of a repeated key after its first (reading order) is rejected.
+
+    ``dups_of(sql)`` runs the search for repeated keys once and gives a (small)
+    table of them, or None when every key is unique: then nothing is joined.
+    """
     pk = [c for c in TABLES[plan.table].primary_key if c in present]
     if not pk:
         return
     keys = ", ".join(f"__p_{c}" for c in pk)
     order = d.pair("__file", "__ord")
     notnull = " AND ".join(f"__p_{c} IS NOT NULL" for c in pk)
-    dups = (
-        f"SELECT {', '.join(f'__p_{c} AS __k_{c}' for c in pk)}, min_by(__file, {order}) AS __ff, "
-        f"min_by(__ord, {order}) AS __fo, min_by(__row, {order}) AS __fr "
-        f"FROM ({plan.parsed_sql}) s WHERE __kept AND {notnull} GROUP BY {keys} HAVING count(*) > 1"
+    kcols = ", ".join(f"__p_{c} AS __k_{c}" for c in pk)
+    found = dups_of(
+        f"SELECT {kcols} FROM ({plan.parsed_sql}) s WHERE __kept AND {notnull} "
+        f"GROUP BY {keys} HAVING count(*) > 1"
+    )
+    if found is None:
+        return
+    # the first row of each repeated key, among the rows of repeated keys only
+    match = " AND ".join(f"s.__p_{c} = r.__k_{c}" for c in pk)
+    firsts = (
+        f"(SELECT {kcols}, min_by(__file, {order}) AS __ff, min_by(__ord, {order}) AS __fo, "
+        f"min_by(__row, {order}) AS __fr FROM ({plan.parsed_sql}) s JOIN {found} r ON {match} "
+        f"WHERE __kept GROUP BY {keys})"
     )
     on = " AND ".join(f"t.__p_{c} = dk.__k_{c}" for c in pk)
-    plan.joins.append((f"LEFT JOIN ({dups}) dk ON {on}", "dk.__fr AS __dkfr, dk.__ff AS __dkff"))
+    plan.joins.append((f"LEFT JOIN {firsts} dk ON {on}", "dk.__fr AS __dkfr, dk.__ff AS __dkff"))
     value = (
         f"concat_ws(' / ', {', '.join(d.as_text(f'__p_{c}') for c in pk)})"
         if len(pk) > 1

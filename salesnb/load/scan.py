@@ -214,7 +214,10 @@ def _runner(engine: str, connection: Any, session: Any) -> _Engine:
         return _Spark(session)
     import duckdb
 
-    con = connection if connection is not None else duckdb.connect()
+    if connection is None:
+        connection = duckdb.connect()
+        connection.execute("SET enable_progress_bar = false")  # our own connection: quiet
+    con = connection
     return _DuckDB(con, polars=engine == "polars")
 
 
@@ -241,6 +244,10 @@ class _Engine:
 
     def keys(self, sql: str) -> str:
         """A parent table's distinct keys (a small table) to check foreign keys against."""
+        raise NotImplementedError
+
+    def repeated(self, sql: str) -> str | None:
+        """The repeated keys of a table (a small table), or None when there are none."""
         raise NotImplementedError
 
 
@@ -294,6 +301,13 @@ class _DuckDB(_Engine):
         # a temporary table of the connection: the keys only, not the parent table
         name = f"salesnb_keys_{uuid.uuid4().hex}"
         self.con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
+        return name
+
+    def repeated(self, sql: str) -> str | None:
+        name = self.keys(sql)
+        if self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0] == 0:
+            self.con.execute(f"DROP TABLE {name}")
+            return None
         return name
 
     def lazy(self, sql: str) -> Any:
@@ -352,6 +366,14 @@ class _Spark(_Engine):
     def keys(self, sql: str) -> str:
         name = f"salesnb_keys_{uuid.uuid4().hex}"
         self.spark.sql(sql).createOrReplaceTempView(name)
+        return name
+
+    def repeated(self, sql: str) -> str | None:
+        found = self.spark.sql(sql).cache()
+        if found.limit(1).count() == 0:
+            return None
+        name = f"salesnb_keys_{uuid.uuid4().hex}"
+        found.createOrReplaceTempView(name)
         return name
 
 
@@ -438,7 +460,7 @@ class _Run:
                 continue
             plan, present = item.plan, item.present
             table_rules(self.d, plan, present, day)
-            key_rule(self.d, plan, present)
+            key_rule(self.d, plan, present, self.engine.repeated)
             foreign_key_rules(self.d, plan, present, parents, self.engine.keys)
             self._report(table, item)
             loaded = plan.loaded_sql()
