@@ -284,3 +284,22 @@ def test_load_reads_a_folder_of_csv_parts(tmp_path):
     (tmp_path / "orders" / "part-1.csv").write_text(head + "O2,C1,2025-01-02,2\n")
     data = salesnb.load(tmp_path, as_of="2025-12-31")
     assert data.orders["order_id"].tolist() == ["O1", "O2"]
+
+
+@pytest.mark.slow
+def test_scan_of_parts_equals_load_of_one_file(tmp_path):
+    sample = salesnb.SAMPLE_DATA
+    lines = (sample / "orders.csv").read_text().splitlines(keepends=True)
+    parts = tmp_path / "orders"
+    parts.mkdir()
+    half = len(lines) // 2
+    (parts / "part-0.csv").write_text("".join(lines[:half]))
+    (parts / "part-1.csv").write_text(lines[0] + "".join(lines[half:]))
+    tables = ["reps", "customers", "orders"]
+    eager = salesnb.load(sample, tables=tables, as_of="2025-09-30")
+    source = {"reps": sample / "reps.csv", "customers": sample / "customers.csv", "orders": parts}
+    lazy = salesnb.scan(source, as_of="2025-09-30")
+    assert lazy.rows_read == eager.rows_read
+    got = collect(lazy.orders).sort_values("order_id").reset_index(drop=True)
+    want = eager.orders.sort_values("order_id").reset_index(drop=True)
+    _same(got, want, "orders")
