@@ -180,8 +180,8 @@ def timestamp(d: Dialect, m: str, fmt: str | None) -> str:
 
 def placeholder(d: Dialect, v: str) -> str:
     """The placeholder day of a timestamp (``'1900-01-01'``...), else NULL."""
-    day = d.day_text(v)
-    return f"CASE WHEN {day} IN ({d.lits(PLACEHOLDER_DATES)}) THEN {day} END"
+    days = ", ".join(f"DATE {d.lit(day)}" for day in PLACEHOLDER_DATES)
+    return f"CASE WHEN CAST({v} AS DATE) IN ({days}) THEN {d.day_text(v)} END"
 
 
 def flag(d: Dialect, x: str) -> tuple[str, str]:
