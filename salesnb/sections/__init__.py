@@ -24,6 +24,7 @@ from salesnb.sections.collections import late_payment_share
 from salesnb.sections.conversion import (
     conversion_by_quarter,
     equal_age_rule,
+    gains_by_scorer,
     leads_to_call,
     scorer_name,
     scoring_table,
@@ -157,6 +158,7 @@ __all__ = [
     "skill_sentence",
     "scoring_table",
     "leads_to_call",
+    "gains_by_scorer",
     "with_comparisons",
     "CONVERSION_WINDOW_DAYS",
     "movement_text",

@@ -20,7 +20,12 @@ from __future__ import annotations
 import pandas as pd
 
 from salesnb import kpi
-from salesnb.models.conversion import ConversionEvaluation, SkillCheck, skill_check
+from salesnb.models.conversion import (
+    ConversionEvaluation,
+    SkillCheck,
+    scorer_words,
+    skill_check,
+)
 from salesnb.periods import Period
 from salesnb.sections.format import md_escape
 from salesnb.sections.leads import CONVERSION_WINDOW_DAYS
@@ -33,6 +38,7 @@ __all__ = [
     "skill_sentence",
     "scoring_table",
     "leads_to_call",
+    "gains_by_scorer",
 ]
 
 
@@ -80,10 +86,6 @@ def conversion_by_quarter(
     return table, f"Lead conversion {equal_age_rule(period, as_of, within_days=within_days)}"
 
 
-_MODEL_WORDS = {"logistic": "logistic regression", "hgb": "gradient boosting"}
-_SINGULAR = {"leads": "lead", "deals": "deal", "opportunities": "deal"}
-
-
 def scorer_name(name: str, *, what: str = "leads", markdown: bool = False) -> str:
     """Plain name of a scorer of an evaluation table (``prior``, ``source_rate``, ``logistic``).
 
@@ -91,16 +93,14 @@ def scorer_name(name: str, *, what: str = "leads", markdown: bool = False) -> st
 
     >>> scorer_name("source_rate"), scorer_name("prior"), scorer_name("hgb")
     ('source-only rule', 'same rate for every lead', 'lead-scoring model (gradient boosting)')
+    >>> scorer_name("lead_source_rate", markdown=True), scorer_name("a*b_rate", markdown=True)
+    ('lead source-only rule', 'a\\*b-only rule')
     """
-    one = _SINGULAR.get(what, what)
-    esc = md_escape if markdown else str
-    if name == "prior":
-        return f"same rate for every {one}"
+    if not markdown or name == "prior" or name in ("logistic", "hgb"):
+        return scorer_words(name, what=what)  # fixed words, nothing from the data
     if name.endswith("_rate"):
-        return f"{esc(name[: -len('_rate')].replace('_', ' '))}-only rule"
-    if name in _MODEL_WORDS:
-        return f"{one}-scoring model ({_MODEL_WORDS[name]})"
-    return esc(name)
+        return f"{md_escape(name[: -len('_rate')].replace('_', ' '))}-only rule"
+    return md_escape(scorer_words(name, what=what))
 
 
 def skill_sentence(
@@ -160,7 +160,7 @@ def scoring_table(metrics: pd.DataFrame, *, what: str = "leads") -> pd.DataFrame
     >>> scoring_table(m).iloc[1].tolist()
     ['lead-scoring model (logistic regression)', 'model', '400', '0.88', '70.0%', '2.8x', '0.150']
     """
-    one = _SINGULAR.get(what, what)
+    one = {"leads": "lead", "deals": "deal"}.get(what, what)
     return pd.DataFrame(
         {
             "Scores from": [scorer_name(str(n), what=what) for n in metrics["model"]],
@@ -220,3 +220,13 @@ def leads_to_call(
     order = [c for c in ("chance_to_convert", "created_at") if c in out.columns]
     out = out.sort_values(order, ascending=False, kind="stable").head(n)
     return out.reset_index(drop=True), check
+
+
+def gains_by_scorer(gains: pd.DataFrame, *, what: str = "leads") -> pd.DataFrame:
+    """The gains table of an evaluation with a ``scorer`` column of plain names, for the chart.
+
+    >>> g = pd.DataFrame({"model": ["source_rate", "hgb"], "cumulative_gain": [0.2, 0.3]})
+    >>> gains_by_scorer(g)["scorer"].tolist()
+    ['source-only rule', 'lead-scoring model (gradient boosting)']
+    """
+    return gains.assign(scorer=[scorer_name(str(m), what=what) for m in gains["model"]])

@@ -18,6 +18,7 @@ from salesnb.models.conversion.evaluation import (
     evaluate_classifiers,
     evaluate_conversion,
     gains_table,
+    scorer_words,
     skill_check,
 )
 from salesnb.models.conversion.features import (
@@ -53,6 +54,7 @@ __all__ = [
     "evaluate_conversion",
     "SkillCheck",
     "skill_check",
+    "scorer_words",
     "score",
     "PipelineProbability",
     "pipeline_win_probability",

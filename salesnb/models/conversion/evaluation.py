@@ -29,6 +29,7 @@ __all__ = [
     "evaluate_conversion",
     "SkillCheck",
     "skill_check",
+    "scorer_words",
 ]
 
 
@@ -426,3 +427,25 @@ def skill_check(metrics: pd.DataFrame, *, margin: float = 0.02) -> SkillCheck:
         chosen=str(model["model"] if beats else base["model"]),
         margin=float(margin),
     )
+
+
+_MODEL_WORDS = {"logistic": "logistic regression", "hgb": "gradient boosting"}
+_SINGULAR = {"leads": "lead", "deals": "deal", "opportunities": "deal"}
+
+
+def scorer_words(name: str, *, what: str = "leads") -> str:
+    """Plain name of a scorer of an evaluation table (``prior``, ``source_rate``, ``logistic``).
+
+    >>> scorer_words("source_rate"), scorer_words("prior", what="deals")
+    ('source-only rule', 'same rate for every deal')
+    >>> scorer_words("hgb")
+    'lead-scoring model (gradient boosting)'
+    """
+    one = _SINGULAR.get(what, what)
+    if name == "prior":
+        return f"same rate for every {one}"
+    if name.endswith("_rate"):
+        return f"{name[: -len('_rate')].replace('_', ' ')}-only rule"
+    if name in _MODEL_WORDS:
+        return f"{one}-scoring model ({_MODEL_WORDS[name]})"
+    return name

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from salesnb.models.conversion.baselines import RateBaseline  # noqa: F401 - score example
-from salesnb.models.conversion.evaluation import evaluate_conversion, skill_check
+from salesnb.models.conversion.evaluation import evaluate_conversion, scorer_words, skill_check
 from salesnb.models.conversion.outcomes import (  # noqa: F401 - training_data: score example
     _ID_OF,
     _kind,
@@ -117,18 +117,19 @@ def pipeline_win_probability(
     metrics = evaluation.metrics
     check = skill_check(metrics, margin=margin)
     scale = "on the most recent closed deals (1.0 is perfect, 0.5 is chance)"
+    model = scorer_words(check.model, what="deals")
+    base = scorer_words(check.baseline, what="deals")
     if check.beats:
         name = check.model
         proba = score(evaluation.models[name], opportunities, kind="opportunities")
         reason = (
-            f"Open deals are weighted by the deal-scoring model ({name}): it ranks deals better "
-            f"than the simple rule ({check.baseline}), AUC {check.model_auc:.2f} vs "
-            f"{check.baseline_auc:.2f} {scale}."
+            f"Open deals are weighted by the {model}: it ranks deals better than the simple "
+            f"rule ({base}), AUC {check.model_auc:.2f} vs {check.baseline_auc:.2f} {scale}."
         )
         return PipelineProbability(proba, f"model:{name}", reason, metrics)
     reason = (
         f"Open deals are weighted by the historical win rate of their stage: no deal-scoring "
-        f"model beats the simple rule ({check.model} reaches AUC {check.model_auc:.2f} against "
-        f"{check.baseline_auc:.2f} for {check.baseline} {scale})."
+        f"model beats the simple rule (the {model} reaches AUC {check.model_auc:.2f} against "
+        f"{check.baseline_auc:.2f} for the {base} {scale})."
     )
     return PipelineProbability(None, "stage_win_rates", reason, metrics)
