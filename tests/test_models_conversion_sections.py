@@ -179,6 +179,9 @@ def test_skill_sentence_says_whether_the_model_beat_the_simple_rule():
     )
     assert "deal-scoring model" in deals and "product-only rule" in deals
     assert deals.endswith("weighted by the historical win rate of their stage.")
+    # a column name from the data is escaped in the Markdown sentence
+    odd = skill_sentence(_metrics(0.6, 0.61).replace({"source_rate": "[x](y)_rate"}))
+    assert "\\[x\\]\\(y\\)-only rule" in odd
 
 
 def test_scoring_table_has_plain_labels():

@@ -93,8 +93,8 @@ def scorer_name(name: str, *, what: str = "leads", markdown: bool = False) -> st
 
     >>> scorer_name("source_rate"), scorer_name("prior"), scorer_name("hgb")
     ('source-only rule', 'same rate for every lead', 'lead-scoring model (gradient boosting)')
-    >>> scorer_name("lead_source_rate", markdown=True), scorer_name("a*b_rate", markdown=True)
-    ('lead source-only rule', 'a\\*b-only rule')
+    >>> scorer_name("lead_source_rate", markdown=True)
+    'lead source-only rule'
     """
     if not markdown or name == "prior" or name in ("logistic", "hgb"):
         return scorer_words(name, what=what)  # fixed words, nothing from the data
