@@ -12,6 +12,7 @@ would otherwise repeat, one module per job:
 * :mod:`~salesnb.sections.period_rows` — KPI table rows by period;
 * :mod:`~salesnb.sections.narrative` — a KPI's change, the best row of a ranking;
 * topics: :mod:`~salesnb.sections.headline`, :mod:`~salesnb.sections.leads`,
+  :mod:`~salesnb.sections.conversion`,
   :mod:`~salesnb.sections.revenue`, :mod:`~salesnb.sections.team`,
   :mod:`~salesnb.sections.collections`, :mod:`~salesnb.sections.market`;
 * :mod:`~salesnb.sections.needs_attention` (with
@@ -20,6 +21,15 @@ would otherwise repeat, one module per job:
 """
 
 from salesnb.sections.collections import late_payment_share
+from salesnb.sections.conversion import (
+    conversion_by_quarter,
+    equal_age_rule,
+    gains_by_scorer,
+    leads_to_call,
+    scorer_name,
+    scoring_table,
+    skill_sentence,
+)
 from salesnb.sections.data_notes import (
     basis_label,
     basis_note,
@@ -142,6 +152,13 @@ __all__ = [
     "ranking_sentence",
     "deals_worth_sentence",
     "conversion_sentence",
+    "equal_age_rule",
+    "conversion_by_quarter",
+    "scorer_name",
+    "skill_sentence",
+    "scoring_table",
+    "leads_to_call",
+    "gains_by_scorer",
     "with_comparisons",
     "CONVERSION_WINDOW_DAYS",
     "movement_text",
