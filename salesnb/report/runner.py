@@ -69,6 +69,7 @@ def run_report(
     timeout: float | None = None,
     progress: bool = True,
     wait: float = 0.0,
+    snapshot: bool = True,
 ) -> ReportResult:
     """Build the report pack ``<out>/<quarter>/`` (``<out>/<quarter>-<region>/`` for a region).
 
@@ -100,6 +101,10 @@ def run_report(
         Per-cell execution timeout in seconds.
     wait : float
         Seconds to wait for another run writing the same pack (default: refuse at once).
+    snapshot : bool
+        Hand the notebooks the data loaded here, as a snapshot in the build
+        folder (:mod:`salesnb.sections.snapshot`; removed before the pack is
+        swapped in). False makes each notebook load ``data`` itself.
 
     Returns
     -------
@@ -160,6 +165,7 @@ def run_report(
                 "mapping": mapping_loc,
                 "region": region,
                 "as_of": None if as_of_ts is None else as_of_ts.strftime("%Y-%m-%d"),
+                "snapshot": _write_snapshot(loaded, build) if snapshot else None,
             }
             kept = _keep_previous_pages(final, build, paths) if only else []
             footer = html.escape(
@@ -179,6 +185,7 @@ def run_report(
                 meanwhile=functools.partial(_pack_tables, loaded, view, period, build),
                 env=_kernel_env(data_loc),
             )
+            _remove_snapshot(build)
             metadata = _write_pack_files(
                 build,
                 tables,
@@ -195,6 +202,22 @@ def run_report(
             shutil.rmtree(build, ignore_errors=True)
             raise
     return _report_result(final, results, metadata, started=started)
+
+
+#: Folder of the data snapshot inside a build folder (never part of the swapped-in pack).
+SNAPSHOT_DIR = ".snapshot"
+
+
+def _write_snapshot(loaded, build: Path) -> str:
+    """Write the loaded data to ``<build>/.snapshot``; return its path for the notebooks."""
+    return str(sections.write_snapshot(loaded, build / SNAPSHOT_DIR))
+
+
+def _remove_snapshot(build: Path) -> None:
+    """Delete the snapshot of a build folder (the folder salesnb made inside its own build)."""
+    folder = build / SNAPSHOT_DIR
+    if folder.is_dir() and not folder.is_symlink():
+        shutil.rmtree(folder)
 
 
 def pack_name(label: str, region: str | None = None) -> str:

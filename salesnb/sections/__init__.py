@@ -16,7 +16,8 @@ would otherwise repeat, one module per job:
   :mod:`~salesnb.sections.collections`, :mod:`~salesnb.sections.market`;
 * :mod:`~salesnb.sections.needs_attention` (with
   :mod:`~salesnb.sections.thresholds`) — the attention list;
-* :mod:`~salesnb.sections.report_pack` — the key tables of a report pack.
+* :mod:`~salesnb.sections.report_pack` — the key tables of a report pack;
+* :mod:`~salesnb.sections.snapshot` — the data a report run loaded once, for its notebooks.
 """
 
 from salesnb.sections.collections import late_payment_share
@@ -86,6 +87,7 @@ from salesnb.sections.revenue import (
     forecast_sentence,
     history_and_forecast,
 )
+from salesnb.sections.snapshot import open_data, read_snapshot, write_snapshot
 from salesnb.sections.team import leaderboard, movement_text
 from salesnb.sections.thresholds import (
     DECLINE_QUARTERS,
@@ -166,4 +168,7 @@ __all__ = [
     "has_open_deals",
     "basis_label",
     "basis_note",
+    "open_data",
+    "read_snapshot",
+    "write_snapshot",
 ]
