@@ -151,3 +151,36 @@ def test_snapshot_opens_lazily_on_an_engine(eager, engine, tmp_path):
     assert not isinstance(opened.orders, pd.DataFrame)
     assert repr(opened) == repr(eager)
     same(opened.revenue_lines, eager.revenue_lines, ["order_id"])
+
+
+# -- the report pack on an engine -----------------------------------------------------------
+def _headline_html(pack_dir) -> str:
+    import nbformat
+
+    nb = nbformat.read(pack_dir / "00_executive_summary.ipynb", as_version=4)
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    pages = [str(o.get("data", {}).get("text/html", "")) for o in outputs]
+    return next(p for p in pages if "<th>KPI</th>" in p)
+
+
+@pytest.mark.slow
+def test_executive_summary_on_duckdb_equals_pandas(tmp_path):
+    """The headline KPIs of the sample computed on DuckDB read exactly as on pandas."""
+    from pathlib import Path
+
+    from salesnb import report
+
+    sample = Path(__file__).resolve().parent.parent / "data" / "sample"
+    runs = {}
+    for engine in (None, "duckdb"):
+        result = report.run_report(
+            data=sample,
+            out=tmp_path / str(engine),
+            only=["00_executive_summary"],
+            progress=False,
+            engine=engine,
+        )
+        assert result.ok, result.notebooks[0].error
+        runs[engine] = _headline_html(result.out_dir)
+    assert runs["duckdb"] == runs[None]
+    assert "Revenue" in runs[None]

@@ -17,7 +17,8 @@ would otherwise repeat, one module per job:
 * :mod:`~salesnb.sections.needs_attention` (with
   :mod:`~salesnb.sections.thresholds`) — the attention list;
 * :mod:`~salesnb.sections.report_pack` — the key tables of a report pack;
-* :mod:`~salesnb.sections.snapshot` — the data a report run loaded once, for its notebooks.
+* :mod:`~salesnb.sections.snapshot` — the data a report run loaded once, for its notebooks;
+* :mod:`~salesnb.sections.engine_inputs` — KPI results and model inputs from an engine to pandas.
 """
 
 from salesnb.sections.collections import late_payment_share
@@ -34,6 +35,7 @@ from salesnb.sections.data_notes import (
     rejected_summary,
     show_rejected,
 )
+from salesnb.sections.engine_inputs import clv_summary, collect, daily_revenue, kpi_for, models_for
 from salesnb.sections.format import (
     bullet_list,
     fmt_change,
@@ -169,6 +171,11 @@ __all__ = [
     "basis_label",
     "basis_note",
     "open_data",
+    "collect",
+    "kpi_for",
+    "models_for",
+    "daily_revenue",
+    "clv_summary",
     "read_snapshot",
     "write_snapshot",
 ]

@@ -83,6 +83,30 @@ def _write_frame(frame: pd.DataFrame, path: Path) -> None:
         fixed.to_parquet(path, index=False)
 
 
+def _write_table(frame, path: Path) -> dict:
+    """Write one table to Parquet; an engine's lazy table is written by its engine.
+
+    A DuckDB relation is copied by DuckDB (``COPY ... TO``), a polars
+    ``LazyFrame`` streamed (``sink_parquet``): neither passes through pandas.
+    Returns the table's metadata (its text columns, restored on reading).
+    """
+    if isinstance(frame, pd.DataFrame):
+        frame.to_parquet(path, index=False)
+        return {"text_columns": _text_columns(frame)}
+    import narwhals as nw
+
+    schema = nw.from_native(frame).collect_schema()
+    text = [c for c, dtype in schema.items() if dtype == nw.String]
+    module = type(frame).__module__.split(".")[0]
+    if module in ("duckdb", "_duckdb"):
+        frame.write_parquet(str(path))
+    elif module == "polars":
+        frame.lazy().sink_parquet(path)
+    else:  # another engine: through narwhals (collects the table)
+        nw.from_native(frame).lazy().collect().write_parquet(path)
+    return {"text_columns": text}
+
+
 def write_snapshot(sales: SalesData, folder: str | Path) -> Path:
     """Write ``sales`` into ``folder`` (created; must not hold a snapshot yet).
 
@@ -102,8 +126,7 @@ def write_snapshot(sales: SalesData, folder: str | Path) -> Path:
         raise FileExistsError(f"{folder} already holds a snapshot")
     tables = {}
     for name, frame in sales.tables.items():
-        frame.to_parquet(folder / f"{name}.parquet", index=False)
-        tables[name] = {"rows": len(frame), "text_columns": _text_columns(frame)}
+        tables[name] = _write_table(frame, folder / f"{name}.parquet")
     rejected = {}
     for name, frame in sales.rejected.items():
         if frame is None:
@@ -191,7 +214,7 @@ def read_snapshot(folder: str | Path, *, engine: str | None = None) -> SalesData
     engine : {None, "pandas", "duckdb", "polars"}
         ``None`` or ``"pandas"``: the tables are read into pandas, with the
         dtypes :func:`salesnb.load` gives. ``"duckdb"``: each table is a DuckDB
-        relation (``read_parquet``) on one new connection; ``"polars"``: a
+        relation (``read_parquet``) on DuckDB's default connection; ``"polars"``: a
         ``polars.LazyFrame`` (``scan_parquet``). Nothing is read until a KPI
         asks for it. Rejected rows and problems are always pandas (they are
         what the pages list).
@@ -240,8 +263,8 @@ def _open_tables(folder: Path, tables: dict, engine: str | None) -> dict:
         return {name: pl.scan_parquet(folder / f"{name}.parquet") for name in tables}
     import duckdb
 
-    con = duckdb.connect()
-    return {name: con.read_parquet(str(folder / f"{name}.parquet")) for name in tables}
+    # DuckDB's default connection: the one every KPI's helper frames run on
+    return {name: duckdb.read_parquet(str(folder / f"{name}.parquet")) for name in tables}
 
 
 def open_data(
@@ -302,9 +325,5 @@ def _on_engine(sales: SalesData, engine: str) -> SalesData:
     else:
         import duckdb
 
-        con = duckdb.connect()
-        tables = {}
-        for name, frame in sales.tables.items():
-            con.register(f"t_{name}", frame)
-            tables[name] = con.table(f"t_{name}")
+        tables = {name: duckdb.from_df(frame) for name, frame in sales.tables.items()}
     return dataclasses.replace(sales, tables=tables)
