@@ -184,3 +184,33 @@ def test_executive_summary_on_duckdb_equals_pandas(tmp_path):
         runs[engine] = _headline_html(result.out_dir)
     assert runs["duckdb"] == runs[None]
     assert "Revenue" in runs[None]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_clv_summary_on_an_engine_equals_the_models_summary(eager, engine):
+    from salesnb.models.clv import rfm_summary
+    from salesnb.sections.engine_inputs import clv_summary
+
+    lazy = snap._on_engine(eager, engine)
+    cols = dict(customer_col="customer_id", date_col="order_date", amount_col="amount")
+    want = rfm_summary(eager.revenue_lines, observation_end="2025-08-31", **cols)
+    got = clv_summary(lazy.revenue_lines, observation_end="2025-08-31", **cols)
+    pd.testing.assert_frame_equal(got, want[got.columns.tolist()], check_names=False)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_daily_revenue_and_late_payments_on_an_engine(eager, engine):
+    from salesnb.models.forecast import revenue_series
+    from salesnb.sections import engine_inputs, late_payment_share
+
+    lazy = snap._on_engine(eager, engine)
+    daily = engine_inputs.daily_revenue(lazy.revenue_lines)
+    pd.testing.assert_series_equal(revenue_series(daily), revenue_series(eager.revenue_lines))
+    orders = eager.orders.assign(
+        due_date=eager.orders["order_date"] + pd.Timedelta(days=30),
+        paid_at=eager.orders["order_date"] + pd.to_timedelta([10, 40, 5, 31, 0], unit="D"),
+    )
+    on_engine = snap._on_engine(dataclasses.replace(eager, tables={"orders": orders}), engine)
+    want = late_payment_share(orders, as_of="2025-09-30")
+    got = late_payment_share(on_engine.orders, as_of="2025-09-30")
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
