@@ -156,7 +156,7 @@ def daily_revenue(lines: Any, *, by: str | None = None) -> pd.DataFrame:
     a union of whole days.
 
     >>> lines = pd.DataFrame({"order_date": pd.to_datetime(["2025-01-01 10:00", "2025-01-01 12:00",
-    ...                                                      "2025-01-02"]), "amount": [1.0, 2.0, 4.0]})
+    ...                                                      "2025-01-02 00:00"]), "amount": [1.0, 2.0, 4.0]})
     >>> daily_revenue(lines)
       order_date  amount
     0 2025-01-01     3.0
