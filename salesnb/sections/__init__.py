@@ -17,7 +17,9 @@ would otherwise repeat, one module per job:
   :mod:`~salesnb.sections.collections`, :mod:`~salesnb.sections.market`;
 * :mod:`~salesnb.sections.needs_attention` (with
   :mod:`~salesnb.sections.thresholds`) — the attention list;
-* :mod:`~salesnb.sections.report_pack` — the key tables of a report pack.
+* :mod:`~salesnb.sections.report_pack` — the key tables of a report pack;
+* :mod:`~salesnb.sections.snapshot` — the data a report run loaded once, for its notebooks;
+* :mod:`~salesnb.sections.engine_inputs` — KPI results and model inputs from an engine to pandas.
 """
 
 from salesnb.sections.collections import late_payment_share
@@ -43,6 +45,7 @@ from salesnb.sections.data_notes import (
     rejected_summary,
     show_rejected,
 )
+from salesnb.sections.engine_inputs import clv_summary, collect, daily_revenue, kpi_for, models_for
 from salesnb.sections.format import (
     bullet_list,
     fmt_change,
@@ -96,6 +99,7 @@ from salesnb.sections.revenue import (
     forecast_sentence,
     history_and_forecast,
 )
+from salesnb.sections.snapshot import open_data, read_snapshot, write_snapshot
 from salesnb.sections.team import leaderboard, movement_text
 from salesnb.sections.thresholds import (
     DECLINE_QUARTERS,
@@ -183,4 +187,12 @@ __all__ = [
     "has_open_deals",
     "basis_label",
     "basis_note",
+    "open_data",
+    "collect",
+    "kpi_for",
+    "models_for",
+    "daily_revenue",
+    "clv_summary",
+    "read_snapshot",
+    "write_snapshot",
 ]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from salesnb import kpi
 from salesnb.periods import Period
 from salesnb.sections.collections import late_payment_share
 from salesnb.sections.conversion import equal_age_rule
+from salesnb.sections.engine_inputs import kpi
 from salesnb.sections.format import fmt_change, value_text
 from salesnb.sections.guards import REVENUE, missing_requirements
 from salesnb.sections.leads import CONVERSION_WINDOW_DAYS
