@@ -13,13 +13,20 @@ would otherwise repeat, one module per job:
 * :mod:`~salesnb.sections.narrative` — a KPI's change, the best row of a ranking;
 * topics: :mod:`~salesnb.sections.headline`, :mod:`~salesnb.sections.leads`,
   :mod:`~salesnb.sections.revenue`, :mod:`~salesnb.sections.team`,
-  :mod:`~salesnb.sections.collections`, :mod:`~salesnb.sections.market`;
+  :mod:`~salesnb.sections.collections`, :mod:`~salesnb.sections.market`,
+  :mod:`~salesnb.sections.customer_value`;
 * :mod:`~salesnb.sections.needs_attention` (with
   :mod:`~salesnb.sections.thresholds`) — the attention list;
 * :mod:`~salesnb.sections.report_pack` — the key tables of a report pack.
 """
 
 from salesnb.sections.collections import late_payment_share
+from salesnb.sections.customer_value import (
+    HoldoutVerdict,
+    customer_value_ranking,
+    holdout_verdict,
+    top_customers_intro,
+)
 from salesnb.sections.data_notes import (
     basis_label,
     basis_note,
@@ -166,4 +173,8 @@ __all__ = [
     "has_open_deals",
     "basis_label",
     "basis_note",
+    "HoldoutVerdict",
+    "holdout_verdict",
+    "customer_value_ranking",
+    "top_customers_intro",
 ]

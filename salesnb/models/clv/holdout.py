@@ -6,6 +6,17 @@ calibration purchase rate forward, :func:`evaluate_holdout` scores any set of
 predictions against the actual holdout, and :func:`compare_on_holdout` runs
 the whole comparison (BG/NBD + Gamma-Gamma, machine learning, naive baseline)
 on a transaction table.
+
+Whether a model ranks customers better than the baseline beyond chance is
+Williams' test for two dependent correlations sharing one variable (here the
+actual spend), as recommended by Steiger (1980) [1]_, applied to Spearman
+correlations. It is a closed form of three correlations and ``n``; scipy and
+statsmodels have no function for it, so it is written here.
+
+References
+----------
+.. [1] Steiger, J. H. (1980), "Tests for comparing elements of a correlation
+   matrix", Psychological Bulletin 87(2), 245-251, eq. 7.
 """
 
 from __future__ import annotations
@@ -115,6 +126,31 @@ def naive_holdout_baseline(summary: Any) -> pd.DataFrame:
     return pd.DataFrame({"purchases": purchases, "spend": purchases * m}, index=frame.index)
 
 
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman rank correlation, NaN if either side is constant."""
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return math.nan
+    return float(stats.spearmanr(a, b).statistic)
+
+
+def _williams_gain_p(r12: float, r13: float, r23: float, n: int) -> float:
+    """One-sided p-value of ``rho12 > rho13`` given ``r23`` (Williams' T2, Steiger 1980 eq. 7).
+
+    A correlation that is NaN (a constant prediction) counts as 0.
+    """
+    if math.isnan(r12) or n <= 3:
+        return math.nan
+    r13 = 0.0 if math.isnan(r13) else r13
+    r23 = 0.0 if math.isnan(r23) else r23
+    det = 1.0 - r12**2 - r13**2 - r23**2 + 2.0 * r12 * r13 * r23
+    rbar = (r12 + r13) / 2.0
+    denominator = 2.0 * (n - 1) / (n - 3) * det + rbar**2 * (1.0 - r23) ** 3
+    if denominator <= 0:  # the predictions rank customers identically
+        return math.nan if r12 == r13 else float(r12 < r13)
+    t = (r12 - r13) * math.sqrt((n - 1) * (1.0 + r23) / denominator)
+    return float(stats.t.sf(t, n - 3))
+
+
 def evaluate_holdout(
     summary: Any,
     predictions: Mapping[str, pd.DataFrame | pd.Series],
@@ -149,7 +185,13 @@ def evaluate_holdout(
           actual spend (``scipy.stats.spearmanr``; NaN if either is constant);
         - ``top_decile_revenue_share``: share of actual holdout spend made by
           the 10% of customers (rounded up) with the highest predicted spend.
-          Ties in the prediction are broken by the order of ``summary``.
+          Ties in the prediction are broken by the order of ``summary``;
+        - ``spearman_gain_p`` (with ``baseline``): one-sided p-value that the
+          model's Spearman correlation with actual spend exceeds the
+          baseline's, by Williams' test for dependent correlations (Steiger
+          1980, eq. 7) with ``df = n - 3``; a small value means the model
+          ranks customers better than the baseline beyond chance. NaN for the
+          baseline itself and for models without ``spend``.
 
     Raises
     ------
@@ -178,6 +220,9 @@ def evaluate_holdout(
         models["naive_baseline"] = naive_holdout_baseline(frame)
     top_n = math.ceil(0.1 * len(frame))
     total_spend = actual_s.sum()
+    base_spend = (
+        naive_holdout_baseline(frame)["spend"].to_numpy(dtype="float64") if baseline else None
+    )
     rows = []
     for name, pred in models.items():
         if isinstance(pred, pd.Series):
@@ -206,10 +251,14 @@ def evaluate_holdout(
             ps = pred["spend"].to_numpy(dtype="float64")
             row["mae_spend"] = float(np.mean(np.abs(ps - actual_s)))
             row["predicted_spend"] = float(ps.sum())
-            constant = np.ptp(ps) == 0 or np.ptp(actual_s) == 0
-            row["spearman_spend"] = (
-                math.nan if constant else float(stats.spearmanr(ps, actual_s).statistic)
-            )
+            row["spearman_spend"] = _spearman(ps, actual_s)
+            if base_spend is not None and name != "naive_baseline":
+                row["spearman_gain_p"] = _williams_gain_p(
+                    row["spearman_spend"],
+                    _spearman(base_spend, actual_s),
+                    _spearman(ps, base_spend),
+                    len(frame),
+                )
             top = np.argsort(-ps, kind="stable")[:top_n]
             row["top_decile_revenue_share"] = (
                 float(actual_s[top].sum() / total_spend) if total_spend else math.nan
@@ -227,6 +276,8 @@ def evaluate_holdout(
         "spearman_spend",
         "top_decile_revenue_share",
     ]
+    if baseline:
+        columns.append("spearman_gain_p")
     return pd.DataFrame(rows).set_index("model").reindex(columns=columns)
 
 
