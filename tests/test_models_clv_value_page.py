@@ -7,6 +7,7 @@ model beats it, the page says so and ranks by the simple rule.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -150,3 +151,38 @@ def test_customer_value_ranking_follows_the_verdict():
     ranked = cv.customer_value_ranking(tx, verdict, observation_end="2024-12-31", **COLS)
     expected = predicted_customer_value(tx, method="naive", observation_end="2024-12-31", **COLS)
     pd.testing.assert_frame_equal(ranked, expected)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SUPERSTORE = ROOT.parent / "shared" / "data" / "superstore"
+
+
+def _holdout_of(data, mapping=None):
+    import salesnb
+    from salesnb import sections
+    from salesnb.models.clv import compare_on_holdout
+
+    sales = salesnb.load(data, mapping=mapping, tables=["orders"])
+    now = sections.report_as_of(sections.report_quarter(None, sales.as_of), sales.as_of)
+    orders = sales.orders.loc[lambda o: o["order_date"] <= now]
+    if "status" in orders.columns:
+        orders = orders.loc[orders["status"] != "cancelled"]
+    cols = {"customer_col": "customer_id", "date_col": "order_date", "amount_col": "amount"}
+    table, _ = compare_on_holdout(orders, observation_end=now, holdout_months=6, **cols)
+    return table
+
+
+@pytest.mark.slow  # loads the sample and runs three models: about 3-5 s
+def test_sample_ranks_with_the_model_that_won():
+    verdict = cv.holdout_verdict(_holdout_of(ROOT / "data" / "sample"))
+    assert verdict.method == "ml" and verdict.beats_baseline
+
+
+@pytest.mark.skipif(not SUPERSTORE.exists(), reason=f"{SUPERSTORE} not found (shared data)")
+def test_superstore_no_model_beats_the_simple_rule():
+    verdict = cv.holdout_verdict(
+        _holdout_of(SUPERSTORE, mapping=ROOT / "data" / "mappings" / "superstore.toml")
+    )
+    assert verdict.method == "naive" and not verdict.beats_baseline
+    assert verdict.sentence.startswith("No model beats the simple rule here")
+    assert "deserve the most care" not in cv.top_customers_intro(verdict, top=10)
