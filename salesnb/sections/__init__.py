@@ -14,7 +14,8 @@ would otherwise repeat, one module per job:
 * topics: :mod:`~salesnb.sections.headline`, :mod:`~salesnb.sections.leads`,
   :mod:`~salesnb.sections.conversion`,
   :mod:`~salesnb.sections.revenue`, :mod:`~salesnb.sections.team`,
-  :mod:`~salesnb.sections.collections`, :mod:`~salesnb.sections.market`;
+  :mod:`~salesnb.sections.collections`, :mod:`~salesnb.sections.market`,
+  :mod:`~salesnb.sections.customer_value`;
 * :mod:`~salesnb.sections.needs_attention` (with
   :mod:`~salesnb.sections.thresholds`) — the attention list;
 * :mod:`~salesnb.sections.report_pack` — the key tables of a report pack;
@@ -31,6 +32,12 @@ from salesnb.sections.conversion import (
     scorer_name,
     scoring_table,
     skill_sentence,
+)
+from salesnb.sections.customer_value import (
+    HoldoutVerdict,
+    customer_value_ranking,
+    holdout_verdict,
+    top_customers_intro,
 )
 from salesnb.sections.data_notes import (
     basis_label,
@@ -195,4 +202,8 @@ __all__ = [
     "clv_summary",
     "read_snapshot",
     "write_snapshot",
+    "HoldoutVerdict",
+    "holdout_verdict",
+    "customer_value_ranking",
+    "top_customers_intro",
 ]
