@@ -8,6 +8,7 @@ import narwhals as nw
 import pandas as pd
 import pytest
 
+from salesnb import sections
 from salesnb.load import SalesData
 from salesnb.load.basis import row_count
 from salesnb.sections import snapshot as snap
@@ -214,3 +215,39 @@ def test_daily_revenue_and_late_payments_on_an_engine(eager, engine):
     want = late_payment_share(orders, as_of="2025-09-30")
     got = late_payment_share(on_engine.orders, as_of="2025-09-30")
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+def test_clv_transactions_on_an_engine_equal_pandas(eager, lazy):
+    until = pd.Timestamp("2025-07-31")
+    want, note = sections.clv_transactions(eager, until=until)
+    got, lazy_note = sections.clv_transactions(lazy, until=until)
+    assert note is None and lazy_note is None
+    cols = ["customer_id", "order_date", "amount"]
+    same(to_pandas(got)[cols], want[cols], ["customer_id", "order_date"])
+    assert set(want["order_date"]) == set(
+        pd.to_datetime(["2025-01-05", "2025-02-01", "2025-04-03", "2025-07-09"])
+    )
+
+
+def test_clv_transactions_sample_customers_past_the_limit_and_say_so(lazy):
+    got, note = sections.clv_transactions(lazy, until=pd.Timestamp("2025-12-31"), max_customers=2)
+    kept = set(got["customer_id"])
+    assert 0 < len(kept) <= 3
+    assert note and f"sample of {len(kept)} of 3 customers" in note
+    # every purchase of a sampled customer is kept
+    per_customer = {"C1": 2, "C2": 1, "C3": 2}
+    counts = got["customer_id"].value_counts()
+    assert all(counts[c] == per_customer[c] for c in kept)
+
+
+@pytest.mark.parametrize("engine", [None, *ENGINES])
+def test_customer_names_only_for_the_ids_asked(eager, engine):
+    customers = eager.customers.assign(name=["Ann", "Bo", "Cy"])
+    data = dataclasses.replace(eager, tables={**eager.tables, "customers": customers})
+    if engine:
+        data = snap._on_engine(data, engine)
+    named = to_pandas(sections.customer_names(data, ["C3", "C1"]))
+    assert sorted(map(tuple, named[["customer_id", "name"]].values)) == [
+        ("C1", "Ann"),
+        ("C3", "Cy"),
+    ]

@@ -52,7 +52,15 @@ from salesnb.sections.data_notes import (
     rejected_summary,
     show_rejected,
 )
-from salesnb.sections.engine_inputs import clv_summary, collect, daily_revenue, kpi_for, models_for
+from salesnb.sections.engine_inputs import (
+    clv_summary,
+    clv_transactions,
+    collect,
+    customer_names,
+    daily_revenue,
+    kpi_for,
+    models_for,
+)
 from salesnb.sections.format import (
     bullet_list,
     fmt_change,
@@ -200,6 +208,8 @@ __all__ = [
     "models_for",
     "daily_revenue",
     "clv_summary",
+    "clv_transactions",
+    "customer_names",
     "read_snapshot",
     "write_snapshot",
     "HoldoutVerdict",

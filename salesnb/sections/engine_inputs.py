@@ -31,7 +31,16 @@ import pandas as pd
 
 from salesnb.load.basis import is_lazy
 
-__all__ = ["collect", "kpi", "kpi_for", "models_for", "daily_revenue", "clv_summary"]
+__all__ = [
+    "collect",
+    "kpi",
+    "kpi_for",
+    "models_for",
+    "daily_revenue",
+    "clv_summary",
+    "clv_transactions",
+    "customer_names",
+]
 
 
 def collect(frame: Any) -> Any:
@@ -248,3 +257,111 @@ def clv_summary(
             "monetary_value": (repeat / frequency.where(frequency > 0)).fillna(0.0).astype(float),
         }
     )
+
+
+#: Customers the CLV models take on an engine before they run on a sample of them.
+CLV_MAX_CUSTOMERS = 250_000
+
+
+def clv_transactions(
+    sales,
+    *,
+    until: Any,
+    max_customers: int = CLV_MAX_CUSTOMERS,
+    customer_col: str = "customer_id",
+    date_col: str = "order_date",
+    amount_col: str = "amount",
+) -> tuple[pd.DataFrame, str | None]:
+    """The purchases the CLV models learn from, as pandas, and a note when sampled.
+
+    Rule: the revenue lines with a customer, dated up to ``until`` (inclusive)
+    and not ``cancelled``. On pandas tables: those rows, every column, and no
+    note. On an engine the rows are filtered there and only the three model
+    columns come back; when more than ``max_customers`` customers bought, the
+    models run on a sample of them chosen by a hash of the customer id (the
+    same customers on every run and engine version), all their purchases
+    kept, and the note says so, with both counts.
+
+    Returns
+    -------
+    (pandas.DataFrame, str or None)
+        The purchases and the sampling note (``None`` when every customer is in).
+
+    >>> from salesnb.load.data import SalesData
+    >>> orders = pd.DataFrame({"order_id": ["1", "2", "3"], "customer_id": ["a", None, "b"],
+    ...     "order_date": pd.to_datetime(["2025-01-01", "2025-01-02", "2025-03-01"]),
+    ...     "amount": [10.0, 5.0, 7.0], "status": ["fulfilled", "fulfilled", "fulfilled"]})
+    >>> sales = SalesData(tables={"orders": orders}, as_of=pd.Timestamp("2025-03-31"))
+    >>> bought, note = clv_transactions(sales, until=pd.Timestamp("2025-02-01"))
+    >>> list(bought["customer_id"]), note
+    (['a'], None)
+    """
+    import narwhals as nw
+
+    lines = sales.revenue_lines
+    until = pd.Timestamp(until)
+    if not is_lazy(lines):
+        bought = lines.dropna(subset=[customer_col])
+        bought = bought.loc[bought[date_col] <= until]
+        if "status" in bought.columns:
+            bought = bought.loc[bought["status"] != "cancelled"]
+        return bought, None
+    table = nw.from_native(lines)
+    keep = (~nw.col(customer_col).is_null()) & (nw.col(date_col) <= until.to_pydatetime())
+    if "status" in table.collect_schema().names():
+        keep = keep & (nw.col("status").is_null() | (nw.col("status") != "cancelled"))
+    rows = table.filter(keep).select(customer_col, date_col, amount_col)
+    counted = collect(rows.select(nw.col(customer_col).n_unique().alias("n")).to_native())
+    n_customers = int(counted["n"].iloc[0])
+    note = None
+    if n_customers > max_customers:
+        buckets = 1_000_000
+        cut = int(buckets * max_customers / n_customers)
+        rows = nw.from_native(_hash_sample(rows.to_native(), customer_col, buckets, cut))
+        kept = collect(rows.select(nw.col(customer_col).n_unique().alias("n")).to_native())
+        note = (
+            f"The customer-value models ran on a sample of {int(kept['n'].iloc[0]):,} of "
+            f"{n_customers:,} customers (chosen by a hash of the customer id; all their "
+            "purchases kept): fitting them on every customer would not fit in memory."
+        )
+    return collect(rows.to_native()).reset_index(drop=True), note
+
+
+def _hash_sample(native: Any, column: str, buckets: int, cut: int) -> Any:
+    """Rows of ``native`` whose ``column`` hashes into the first ``cut`` of ``buckets``.
+
+    Written per engine because narwhals has no hash expression; the SQL text is
+    this module's own constant (no data or user text in it).
+    """
+    import duckdb
+
+    if isinstance(native, duckdb.DuckDBPyRelation):
+        return native.filter(f'hash("{column}") % {buckets} < {cut}')
+    module = type(native).__module__
+    if module.startswith("polars"):
+        import polars as pl
+
+        return native.filter(pl.col(column).hash(seed=0) % buckets < cut)
+    if module.startswith("pyspark"):
+        from pyspark.sql import functions as F
+
+        return native.filter(F.pmod(F.xxhash64(F.col(column)), F.lit(buckets)) < cut)
+    raise TypeError(f"cannot sample customers of a {type(native).__name__} frame")
+
+
+def customer_names(sales, ids: Any, *, customer_col: str = "customer_id") -> pd.DataFrame | None:
+    """``customer_id`` and ``name`` of the customers ``ids`` (``None`` without names).
+
+    On an engine only those customers' rows come back.
+    """
+    import narwhals as nw
+
+    customers = sales.customers
+    if customers is None:
+        return None
+    table = nw.from_native(customers)
+    if "name" not in table.collect_schema().names():
+        return None
+    wanted = [str(i) for i in ids]
+    picked = table.filter(nw.col(customer_col).is_in(wanted)).select(customer_col, "name")
+    return collect(picked.to_native())
