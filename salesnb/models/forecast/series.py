@@ -14,7 +14,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["revenue_series", "calendar_features", "FREQ_ALIASES", "SEASON_LENGTHS"]
+__all__ = [
+    "revenue_series",
+    "calendar_features",
+    "forecast_horizon",
+    "FREQ_ALIASES",
+    "SEASON_LENGTHS",
+]
 
 
 #: Accepted ``freq`` spellings and the pandas index frequency they mean.
@@ -70,6 +76,7 @@ def revenue_series(
     by: str | None = None,
     include_cancelled: bool = False,
     as_of: pd.Timestamp | str | None = None,
+    drop_partial_first: bool = False,
 ) -> pd.Series | pd.DataFrame:
     """Revenue (sum of ``amount``) per period, gaps filled with zero.
 
@@ -88,9 +95,17 @@ def revenue_series(
     include_cancelled : bool, default False
         Count orders with ``status == "cancelled"`` (ignored without ``status``).
     as_of : timestamp, optional
-        Keep only orders dated on or before ``as_of`` and drop the period that
-        contains ``as_of`` unless ``as_of`` is its last day (an incomplete
-        period would look like a drop in revenue).
+        The day the data describes: keep only orders dated on or before that
+        day (the whole day, whatever time an order carries; a time part of
+        ``as_of`` is ignored) and drop the period that contains ``as_of``
+        unless ``as_of`` is its last day (an incomplete period would look like
+        a drop in revenue).
+    drop_partial_first : bool, default False
+        Drop the first period when it is partial: the earliest order kept
+        falls after the period's first day (data that starts mid-month or
+        mid-week would look like a low first period). Off by default: a
+        business closed on the first day of the month would lose a complete
+        month.
 
     Returns
     -------
@@ -133,8 +148,8 @@ def revenue_series(
         keep &= orders["status"].astype("object").ne("cancelled")
     end_period = None
     if as_of is not None:
-        as_of = pd.Timestamp(as_of)
-        keep &= orders["order_date"].le(as_of)
+        as_of = pd.Timestamp(as_of).normalize()
+        keep &= orders["order_date"].lt(as_of + pd.Timedelta(days=1))
         end_period = _timestamp_period_start(as_of, index_freq)
         next_day_period = _timestamp_period_start(as_of + pd.Timedelta(days=1), index_freq)
         if next_day_period == end_period:  # as_of is not the last day of its period
@@ -145,6 +160,12 @@ def revenue_series(
     period = _period_start(rows["order_date"], index_freq)
     amount = rows["amount"].astype("float64")
     start = period.min()
+    if drop_partial_first and pd.Timestamp(rows["order_date"].min()).normalize() > start:
+        start = start + pd.tseries.frequencies.to_offset(index_freq)
+        keep_rows = period.ge(start).to_numpy()
+        rows, period, amount = rows.loc[keep_rows], period[keep_rows], amount[keep_rows]
+        if rows.empty:
+            raise ValueError("no orders left after dropping the partial first period")
     stop = period.max() if end_period is None else end_period
     index = pd.date_range(start, stop, freq=index_freq, name="period")
     if by is None:
@@ -195,6 +216,32 @@ def calendar_features(index: pd.DatetimeIndex) -> pd.DataFrame:
         },
         index=index,
     )
+
+
+def forecast_horizon(series: pd.Series) -> int:
+    """Periods from the end of ``series`` to the end of the next calendar quarter.
+
+    The number of steps :func:`~salesnb.models.forecast.forecast_next_quarter`
+    forecasts: every period after the last one of ``series`` up to the last
+    period of the first quarter that starts after it (for weeks, the last
+    Monday in that quarter). Monthly series that end with a quarter: 3;
+    weekly: 13 to 17.
+
+    Examples
+    --------
+    >>> idx = pd.date_range("2024-01-01", periods=12, freq="MS")
+    >>> forecast_horizon(pd.Series(1.0, index=idx))
+    3
+    >>> forecast_horizon(pd.Series(1.0, index=idx[:-1]))  # ends in November: Dec + 2025Q1
+    4
+    >>> weeks = pd.date_range("2024-01-01", "2024-12-23", freq="W-MON")
+    >>> forecast_horizon(pd.Series(1.0, index=weeks))  # Dec 30, then 13 Mondays of 2025Q1
+    14
+    """
+    series = _check_series(series)
+    last = series.index[-1]
+    quarter_end = (last.to_period("Q") + 1).end_time
+    return len(pd.date_range(last, quarter_end, freq=series.index.freq)) - 1
 
 
 def _check_series(y) -> pd.Series:
