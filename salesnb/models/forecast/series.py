@@ -18,6 +18,7 @@ __all__ = [
     "revenue_series",
     "calendar_features",
     "forecast_horizon",
+    "series_fingerprint",
     "FREQ_ALIASES",
     "SEASON_LENGTHS",
 ]
@@ -283,3 +284,23 @@ def _future_index(index: pd.DatetimeIndex, steps: int) -> pd.DatetimeIndex:
     if not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be a positive integer; got {steps!r}")
     return pd.date_range(index[-1], periods=steps + 1, freq=index.freq, name=index.name)[1:]
+
+
+def series_fingerprint(series: pd.Series) -> str:
+    """A short hash of a series' periods and values: equal data, equal fingerprint.
+
+    SHA-256 of the period starts (nanoseconds) and the float64 values, first
+    16 hex digits. Used to tell, in an experiment log, which results were
+    computed on the same data.
+
+    >>> idx = pd.date_range("2024-01-01", periods=3, freq="MS")
+    >>> a = series_fingerprint(pd.Series([1.0, 2.0, 3.0], index=idx))
+    >>> a == series_fingerprint(pd.Series([1.0, 2.0, 3.0], index=idx)), len(a)
+    (True, 16)
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    digest.update(series.index.to_numpy(dtype="datetime64[ns]").astype("int64").tobytes())
+    digest.update(np.asarray(series.to_numpy(), dtype="float64").tobytes())
+    return digest.hexdigest()[:16]
