@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
+import salesnb
+from salesnb import sections
 from salesnb.models.forecast import (
     MovingAverage,
     SeasonalNaive,
     backtest,
+    choose_model,
     forecast_next_quarter,
+    revenue_series,
     select_model,
 )
 
@@ -121,3 +127,76 @@ def test_seasonal_naive_interval_with_exactly_one_season_uses_period_changes():
     out = SeasonalNaive().fit(y).predict_interval(3, coverage=0.8)
     assert out[["lower", "upper"]].notna().all().all()
     assert (out["upper"] - out["lower"] > 0).all()
+
+
+# --------------------------------------------- skill: the default flow at the forecast horizon
+def test_choose_model_weekly_picks_the_long_horizon_winner():
+    y = weekly_ar()
+    models = {"seasonal_naive": SeasonalNaive(), "last_value": MovingAverage(window=1)}
+    choice = choose_model(y, models, test_periods=12)
+    assert choice.horizon == 14 and choice.freq == "W-MON"
+    assert (choice.backtest.metrics["points"] == 3 * 14).all()  # min_folds full quarters
+    assert choice.model == "seasonal_naive" and not choice.beats_baseline
+    assert choice.best == "last_value" and choice.improvement < 0
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SUPERSTORE_DIR = ROOT.parent / "shared" / "data" / "superstore"
+
+
+@pytest.fixture(scope="module")
+def sample_lines():
+    return _lines(ROOT / "data" / "sample", None)
+
+
+@pytest.fixture(scope="module")
+def superstore_lines():
+    if not (SUPERSTORE_DIR / "Sample - Superstore.csv").exists():
+        pytest.skip(f"shared Superstore export not available: {SUPERSTORE_DIR} is absent")
+    return _lines(SUPERSTORE_DIR, str(ROOT / "data" / "mappings" / "superstore.toml"))
+
+
+def _lines(data, mapping):
+    """The notebook's load: revenue lines and the report quarter's end."""
+    sales = salesnb.load(sections.resolve_data_path(str(data)), mapping=mapping)
+    period = sections.report_quarter(None, sales.as_of)
+    return sales.revenue_lines, sections.report_as_of(period, sales.as_of)
+
+
+def _default_flow(lines, freq):
+    """The notebook's forecast cell: series up to the report quarter's end, choose, forecast."""
+    revenue_lines, now = lines
+    history = revenue_series(revenue_lines, freq=freq, as_of=now)
+    choice = choose_model(history, test_periods=12, coverage=0.8)
+    return history, choice, forecast_next_quarter(history, choice.model, coverage=0.8)
+
+
+def _never_worse_than_seasonal_naive(history, choice, presented):
+    steps = _steps_to(history, presented["period"].iloc[-1])
+    assert choice.horizon == steps
+    assert (choice.backtest.metrics["horizon"] == steps).all()
+    assert (choice.backtest.predictions.groupby("fold")["step"].max() == steps).all()
+    wape = choice.backtest.metrics.set_index("model")["wape"]
+    assert presented["model"].unique().tolist() == [choice.model]
+    assert wape[choice.model] <= wape["seasonal_naive"]
+    sentence = sections.skill_sentence(choice)
+    assert ("No model beats the simple rule" in sentence) != choice.beats_baseline
+
+
+def test_sample_default_flow_never_presents_a_model_worse_than_seasonal_naive(sample_lines):
+    _never_worse_than_seasonal_naive(*_default_flow(sample_lines, "M"))
+
+
+@pytest.mark.slow
+def test_sample_weekly_default_flow_never_presents_a_model_worse_than_seasonal_naive(
+    sample_lines,
+):
+    _never_worse_than_seasonal_naive(*_default_flow(sample_lines, "W"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("freq", ["M", "W"])
+def test_superstore_default_flow_never_presents_a_model_worse_than_seasonal_naive(
+    superstore_lines, freq
+):
+    _never_worse_than_seasonal_naive(*_default_flow(superstore_lines, freq))

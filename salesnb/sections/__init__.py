@@ -81,6 +81,14 @@ from salesnb.sections.params import (
 )
 from salesnb.sections.period_rows import row_for, rows_for, up_to, with_comparisons
 from salesnb.sections.report_pack import key_tables
+from salesnb.sections.forecasting import (
+    backtest_table,
+    bias_sentence,
+    metrics_explanation,
+    reconciliation_sentence,
+    region_forecast_table,
+    skill_sentence,
+)
 from salesnb.sections.revenue import (
     attainment_sentence,
     forecast_sentence,
@@ -127,6 +135,12 @@ __all__ = [
     "history_and_forecast",
     "attainment_sentence",
     "forecast_sentence",
+    "skill_sentence",
+    "bias_sentence",
+    "metrics_explanation",
+    "backtest_table",
+    "region_forecast_table",
+    "reconciliation_sentence",
     "HEADLINE_KPIS",
     "late_payment_share",
     "headline_series",
