@@ -128,10 +128,10 @@ def read_experiments(path, *, parse_dates: bool = True) -> pd.DataFrame:
         raise FileNotFoundError(f"no experiment log at {path}")
     if fmt == "csv":
         frame = pd.read_csv(path, dtype={"fingerprint": str, "note": str}, keep_default_na=False)
-        for column in _METRICS:
+        for column in [c for c in _METRICS if c in frame.columns]:
             frame[column] = pd.to_numeric(frame[column], errors="coerce")
     else:
         frame = pd.read_parquet(path)
-    if parse_dates:
+    if parse_dates and "logged_at" in frame.columns:
         frame["logged_at"] = pd.to_datetime(frame["logged_at"], utc=True)
     return frame

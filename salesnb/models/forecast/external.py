@@ -24,7 +24,7 @@ import logging
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, is_regressor
+from sklearn.base import BaseEstimator
 
 from salesnb.models.forecast.intervals import _interval_frame, _quantile_levels
 from salesnb.models.forecast.regressor import RecursiveRegressor
@@ -133,8 +133,8 @@ def as_forecaster(model) -> BaseEstimator:
         return model
     if _is_skforecast(model):
         return SkforecastModel(model)
-    if is_regressor(model) or (hasattr(model, "fit") and hasattr(model, "predict")):
-        return RecursiveRegressor(model)
+    if hasattr(model, "fit") and hasattr(model, "predict"):
+        return RecursiveRegressor(model)  # a scikit-learn regressor (or one shaped like it)
     raise TypeError(
         f"expected a forecaster, a scikit-learn regressor or a skforecast forecaster; "
         f"got {model!r}"
