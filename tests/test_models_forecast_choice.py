@@ -93,7 +93,9 @@ def test_backtest_full_horizon_stops_at_the_last_complete_origin():
 def test_backtest_full_horizon_needs_one_complete_fold():
     y = monthly(np.arange(30) + 100.0)
     with pytest.raises(ValueError, match="no origin with a full horizon"):
-        backtest(y, {"seasonal_naive": SeasonalNaive()}, horizon=6, test_periods=4, full_horizon=True)
+        backtest(
+            y, {"seasonal_naive": SeasonalNaive()}, horizon=6, test_periods=4, full_horizon=True
+        )
 
 
 # -------------------------------------------------- item 11: seasonal-naive intervals, short data

@@ -33,6 +33,14 @@ from salesnb.sections.data_notes import (
     rejected_summary,
     show_rejected,
 )
+from salesnb.sections.forecasting import (
+    backtest_table,
+    bias_sentence,
+    metrics_explanation,
+    reconciliation_sentence,
+    region_forecast_table,
+    skill_sentence,
+)
 from salesnb.sections.format import (
     bullet_list,
     fmt_change,
@@ -81,14 +89,6 @@ from salesnb.sections.params import (
 )
 from salesnb.sections.period_rows import row_for, rows_for, up_to, with_comparisons
 from salesnb.sections.report_pack import key_tables
-from salesnb.sections.forecasting import (
-    backtest_table,
-    bias_sentence,
-    metrics_explanation,
-    reconciliation_sentence,
-    region_forecast_table,
-    skill_sentence,
-)
 from salesnb.sections.revenue import (
     attainment_sentence,
     forecast_sentence,

@@ -13,7 +13,7 @@ import math
 import pandas as pd
 
 from salesnb.models.forecast import ModelChoice, model_label, projection_bias
-from salesnb.sections.format import fmt_pct, md_escape
+from salesnb.sections.format import fmt_money, fmt_pct, md_escape
 
 __all__ = [
     "skill_sentence",
@@ -27,9 +27,9 @@ __all__ = [
 _UNITS = {"MS": "month", "W-MON": "week"}
 _METHOD_LABELS = {
     "base": "each series on its own (does not add up)",
-    "bottom_up": "regions forecast, then summed",
-    "wls_struct": "balanced between total and regions (equal weights)",
-    "wls_var": "balanced between total and regions (weighted by how noisy each is)",
+    "bottom_up": "each part forecast, then summed",
+    "wls_struct": "balanced between the total and its parts (equal weights)",
+    "wls_var": "balanced between the total and its parts (weighted by how noisy each is)",
     "seasonal_naive": "seasonal naive (same period last year)",
 }
 
@@ -106,7 +106,11 @@ def bias_sentence(projected: pd.DataFrame | None) -> str:
             f"The chosen model over-forecast each of the last {n} quarters{size}: treat the "
             "forecast as a ceiling rather than a midpoint."
         )
-    side = "" if math.isnan(mean) else f" (on average {fmt_pct(abs(mean))} {'low' if mean < 0 else 'high'})"
+    side = (
+        ""
+        if math.isnan(mean)
+        else f" (on average {fmt_pct(abs(mean))} {'low' if mean < 0 else 'high'})"
+    )
     return (
         f"The chosen model under-forecast {b['under']} of the last {n} quarters and "
         f"over-forecast {b['over']}{side}: no consistent bias."
@@ -169,18 +173,43 @@ def region_forecast_table(forecasts: pd.DataFrame, *, label_format: str = "%Y-%m
     return wide
 
 
-def reconciliation_sentence(table: pd.DataFrame, method: str, *, by: str = "region") -> str:
+def reconciliation_sentence(
+    table: pd.DataFrame,
+    method: str,
+    *,
+    by: str = "region",
+    forecasts: pd.DataFrame | None = None,
+    company_forecast: float | None = None,
+    currency: str = "$",
+) -> str:
     """Which reconciliation was used and how it did against seasonal naive on the groups.
 
     >>> t = pd.DataFrame({"method": ["base", "wls_var", "seasonal_naive"],
     ...                   "series": ["all groups"] * 3, "wape": [0.257, 0.246, 0.317],
     ...                   "mae": [9894.0, 9475.0, 12204.0], "horizon": [3] * 3})
     >>> reconciliation_sentence(t, "wls_var")
-    'Region forecasts add up to the total in every period. Method: balanced between total and regions (weighted by how noisy each is); backtested, its region error was 24.6% of revenue against 31.7% for repeating the same period last year and 25.7% for each region on its own.'
+    'Region forecasts add up to the total in every period. Method: balanced between the total and its parts (weighted by how noisy each is); backtested, its region error was 24.6% of revenue against 31.7% for repeating the same period last year and 25.7% for each region on its own.'
+
+    With the reconciled ``forecasts`` (:func:`~salesnb.models.forecast.forecast_hierarchy`
+    rows of the quarter) and the ``company_forecast`` shown above (its sum), a
+    second sentence compares the two totals.
     """
     rows = table[table["series"] == "all groups"].set_index("method")
     ref = rows.loc["seasonal_naive", "wape"]
     head = f"{by.capitalize()} forecasts add up to the total in every period."
+    tail = ""
+    if forecasts is not None and company_forecast:
+        total = float(forecasts.loc[forecasts["series"] == "total", "forecast"].sum())
+        gap = total / company_forecast - 1
+        tail = (
+            f" Together they forecast {fmt_money(total, currency=currency)} for the quarter, "
+            f"{fmt_pct(abs(gap))} {'below' if gap < 0 else 'above'} the company forecast above "
+            f"({fmt_money(company_forecast, currency=currency)}), which is made from the total alone."
+        )
+    return _method_sentence(rows, method, ref, head, by) + tail
+
+
+def _method_sentence(rows, method, ref, head, by) -> str:
     if method == "seasonal_naive":
         best = rows.drop(["seasonal_naive"], errors="ignore")["wape"].min()
         return (
@@ -194,4 +223,3 @@ def reconciliation_sentence(table: pd.DataFrame, method: str, *, by: str = "regi
         f"the same period last year and {fmt_pct(rows.loc['base', 'wape'])} for each {by} on "
         "its own."
     )
-

@@ -157,7 +157,9 @@ def backtest(
     n = len(series)
     if isinstance(horizon, str):
         if horizon != "next_quarter":
-            raise ValueError(f"horizon must be a positive integer or 'next_quarter'; got {horizon!r}")
+            raise ValueError(
+                f"horizon must be a positive integer or 'next_quarter'; got {horizon!r}"
+            )
         horizon = forecast_horizon(series)
     horizon = int(horizon)
     if initial is None:

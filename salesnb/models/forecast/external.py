@@ -136,8 +136,7 @@ def as_forecaster(model) -> BaseEstimator:
     if hasattr(model, "fit") and hasattr(model, "predict"):
         return RecursiveRegressor(model)  # a scikit-learn regressor (or one shaped like it)
     raise TypeError(
-        f"expected a forecaster, a scikit-learn regressor or a skforecast forecaster; "
-        f"got {model!r}"
+        f"expected a forecaster, a scikit-learn regressor or a skforecast forecaster; got {model!r}"
     )
 
 

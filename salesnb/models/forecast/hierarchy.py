@@ -82,9 +82,7 @@ def _error_variances(frame: pd.DataFrame) -> np.ndarray:
     return np.maximum(np.nan_to_num(var, nan=floor), floor)
 
 
-def reconcile(
-    base: pd.DataFrame, *, method: str = "wls_var", variances=None
-) -> pd.DataFrame:
+def reconcile(base: pd.DataFrame, *, method: str = "wls_var", variances=None) -> pd.DataFrame:
     """Reconcile base forecasts so the groups sum to the total in every period.
 
     Parameters
