@@ -181,7 +181,7 @@ def _never_worse_than_seasonal_naive(history, choice, presented):
     wape = choice.backtest.metrics.set_index("model")["wape"]
     assert presented["model"].unique().tolist() == [choice.model]
     assert wape[choice.model] <= wape["seasonal_naive"]
-    sentence = sections.skill_sentence(choice)
+    sentence = sections.forecast_skill_sentence(choice)
     assert ("No model beats the simple rule" in sentence) != choice.beats_baseline
 
 

@@ -31,7 +31,7 @@ def test_skill_sentence_and_plain_labels():
     idx = pd.date_range("2021-01-01", periods=36, freq="MS", name="period")
     y = pd.Series(100.0 + 30 * (idx.month == 12), index=idx)
     choice = choose_model(y, {"seasonal_naive": SeasonalNaive(), "ma": MovingAverage()})
-    text = sections.skill_sentence(choice)
+    text = sections.forecast_skill_sentence(choice)
     assert text.startswith("No model beats the simple rule here: 3 months ahead")
     table = sections.backtest_table(choice)
     assert table["model"].tolist()[0] == "seasonal naive (same period last year)"

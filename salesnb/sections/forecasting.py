@@ -16,7 +16,7 @@ from salesnb.models.forecast import ModelChoice, model_label, projection_bias
 from salesnb.sections.format import fmt_money, fmt_pct, md_escape
 
 __all__ = [
-    "skill_sentence",
+    "forecast_skill_sentence",
     "bias_sentence",
     "metrics_explanation",
     "backtest_table",
@@ -39,16 +39,16 @@ def _ahead(horizon: int, freq: str) -> str:
     return f"{horizon} {unit}{'s' if horizon != 1 else ''} ahead"
 
 
-def skill_sentence(choice: ModelChoice) -> str:
+def forecast_skill_sentence(choice: ModelChoice) -> str:
     """Did the chosen model beat seasonal naive at the forecast horizon, and by how much.
 
     >>> from types import SimpleNamespace as NS
     >>> c = NS(model="ridge", best="ridge", baseline="seasonal_naive", horizon=3, freq="MS",
     ...        metric="wape", score=0.113, baseline_score=0.141, best_score=0.113,
     ...        improvement=0.199, beats_baseline=True)
-    >>> skill_sentence(c)
+    >>> forecast_skill_sentence(c)
     'Backtested 3 months ahead (the horizon forecast here), the chosen model, linear regression on recent periods and the calendar, beat the simple rule of repeating the same period last year by 19.9% (error 11.3% of revenue against 14.1%).'
-    >>> skill_sentence(NS(**{**vars(c), "model": "seasonal_naive", "beats_baseline": False,
+    >>> forecast_skill_sentence(NS(**{**vars(c), "model": "seasonal_naive", "beats_baseline": False,
     ...                      "improvement": 0.02}))
     'No model beats the simple rule here: 3 months ahead the best model, linear regression on recent periods and the calendar, was only 2.0% more accurate than repeating the same period last year (error 11.3% of revenue against 14.1%), so the forecast repeats last year.'
     """
