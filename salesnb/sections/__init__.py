@@ -61,6 +61,14 @@ from salesnb.sections.engine_inputs import (
     kpi_for,
     models_for,
 )
+from salesnb.sections.forecasting import (
+    backtest_table,
+    bias_sentence,
+    forecast_skill_sentence,
+    metrics_explanation,
+    reconciliation_sentence,
+    region_forecast_table,
+)
 from salesnb.sections.format import (
     bullet_list,
     fmt_change,
@@ -156,6 +164,12 @@ __all__ = [
     "history_and_forecast",
     "attainment_sentence",
     "forecast_sentence",
+    "forecast_skill_sentence",
+    "bias_sentence",
+    "metrics_explanation",
+    "backtest_table",
+    "region_forecast_table",
+    "reconciliation_sentence",
     "HEADLINE_KPIS",
     "late_payment_share",
     "headline_series",
