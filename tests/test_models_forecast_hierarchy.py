@@ -94,3 +94,18 @@ def test_reconciliation_falls_back_to_seasonal_naive():
     wide = pd.DataFrame({"East": 100.0 + 50 * (idx.month == 12), "West": 40.0 + idx.month}, idx)
     bt = backtest_hierarchy(hierarchy_frame(wide), "moving_average")
     assert choose_reconciliation(bt) == "seasonal_naive"
+
+
+def test_group_forecast_of_the_page_adds_up_over_the_quarter():
+    from salesnb.sections import group_forecast
+
+    orders = pd.read_csv(SAMPLE_ORDERS, parse_dates=["order_date"])
+    series_by = revenue_series(orders, by="region", as_of="2026-09-30")
+    quarter = pd.DataFrame({"period": pd.date_range("2026-10-01", periods=3, freq="MS")})
+    got = group_forecast(series_by, "ridge", quarter, by="region", test_periods=6)
+    assert got.method in {"bottom_up", "wls_struct", "wls_var", "seasonal_naive"}
+    assert set(got.forecasts["period"]) == set(quarter["period"])
+    total = got.forecasts.loc[got.forecasts["series"] == "total", "forecast"].sum()
+    assert got.quarter_totals["forecast"].sum() == pytest.approx(total, rel=1e-9)
+    assert list(got.quarter_totals.columns) == ["region", "forecast"]
+    assert got.columns[0] == "total"

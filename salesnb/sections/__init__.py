@@ -62,9 +62,11 @@ from salesnb.sections.engine_inputs import (
     models_for,
 )
 from salesnb.sections.forecasting import (
+    GroupForecast,
     backtest_table,
     bias_sentence,
     forecast_skill_sentence,
+    group_forecast,
     metrics_explanation,
     reconciliation_sentence,
     region_forecast_table,
@@ -165,6 +167,8 @@ __all__ = [
     "attainment_sentence",
     "forecast_sentence",
     "forecast_skill_sentence",
+    "GroupForecast",
+    "group_forecast",
     "bias_sentence",
     "metrics_explanation",
     "backtest_table",

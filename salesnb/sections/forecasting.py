@@ -8,11 +8,20 @@ with their plain labels (:func:`~salesnb.models.forecast.model_label`).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pandas as pd
 
-from salesnb.models.forecast import ModelChoice, model_label, projection_bias
+from salesnb.models.forecast import (
+    ModelChoice,
+    backtest_hierarchy,
+    choose_reconciliation,
+    forecast_hierarchy,
+    hierarchy_frame,
+    model_label,
+    projection_bias,
+)
 from salesnb.sections.format import fmt_money, fmt_pct, md_escape
 
 __all__ = [
@@ -22,6 +31,8 @@ __all__ = [
     "backtest_table",
     "region_forecast_table",
     "reconciliation_sentence",
+    "GroupForecast",
+    "group_forecast",
 ]
 
 _UNITS = {"MS": "month", "W-MON": "week"}
@@ -223,3 +234,73 @@ def _method_sentence(rows, method, ref, head, by) -> str:
         f"the same period last year and {fmt_pct(rows.loc['base', 'wape'])} for each {by} on "
         "its own."
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupForecast:
+    """Next-quarter forecasts of a total and its groups that add up (:func:`group_forecast`)."""
+
+    #: reconciliation used (``bottom_up``, ``wls_struct``, ``wls_var`` or ``seasonal_naive``)
+    method: str
+    #: backtest of every reconciliation (:func:`~salesnb.models.forecast.backtest_hierarchy`)
+    backtest: pd.DataFrame
+    #: forecast rows of the quarter: ``period, series, forecast, ...`` (``series`` "total" first)
+    forecasts: pd.DataFrame
+    #: one row per group: the group's name and its quarter's ``forecast``
+    quarter_totals: pd.DataFrame
+    #: series columns (total and groups) of the forecast table
+    columns: list
+
+
+def group_forecast(
+    series_by: pd.DataFrame,
+    model,
+    next_quarter: pd.DataFrame,
+    *,
+    by: str,
+    test_periods: int,
+    coverage: float = 0.8,
+) -> GroupForecast:
+    """Forecast every group of ``series_by`` for the periods of ``next_quarter``, adding up.
+
+    Rule: the groups and their total (:func:`~salesnb.models.forecast.hierarchy_frame`)
+    are backtested with ``model`` under each reconciliation
+    (:func:`~salesnb.models.forecast.backtest_hierarchy`); the one
+    :func:`~salesnb.models.forecast.choose_reconciliation` picks forecasts the
+    periods of ``next_quarter`` — seasonal naive (bottom-up, which adds up by
+    itself) when no reconciled forecast beat it. ``quarter_totals`` sums each
+    group's forecasts over the quarter.
+
+    Parameters
+    ----------
+    series_by : pandas.DataFrame
+        :func:`~salesnb.models.forecast.revenue_series` with ``by``.
+    model
+        The model chosen for the total (a name or model object).
+    next_quarter : pandas.DataFrame
+        The total's forecast rows (their ``period`` values are the quarter).
+    by : str
+        Name of the group column (for ``quarter_totals``).
+    test_periods, coverage
+        As :func:`~salesnb.models.forecast.backtest_hierarchy` and
+        :func:`~salesnb.models.forecast.forecast_hierarchy`.
+    """
+    groups = hierarchy_frame(series_by)
+    backtest = backtest_hierarchy(groups, model, test_periods=test_periods)
+    method = choose_reconciliation(backtest)
+    naive = method == "seasonal_naive"
+    rows = forecast_hierarchy(
+        groups,
+        method if naive else model,
+        method="bottom_up" if naive else method,
+        coverage=coverage,
+    )
+    rows = rows[rows["period"].isin(next_quarter["period"])]
+    totals = (
+        rows[rows["series"] != "total"]
+        .groupby("series", sort=False)["forecast"]
+        .sum()
+        .rename_axis(by)
+        .reset_index()
+    )
+    return GroupForecast(method, backtest, rows, totals, list(groups.columns))
