@@ -251,3 +251,19 @@ def test_customer_names_only_for_the_ids_asked(eager, engine):
         ("C1", "Ann"),
         ("C3", "Cy"),
     ]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_leads_page_sections_take_lazy_leads(engine):
+    from salesnb.periods import Period
+    from salesnb.synth import generate
+
+    leads = generate(seed=3, start="2024-01-01", end="2025-09-30")["leads"]
+    data = SalesData(tables={"leads": leads}, as_of=pd.Timestamp("2025-09-30"))
+    period = Period.parse("2025Q3")
+    want, label = sections.conversion_by_quarter(data.leads, period, as_of=data.as_of)
+    got, lazy_label = sections.conversion_by_quarter(
+        snap._on_engine(data, engine).leads, period, as_of=data.as_of
+    )
+    assert label == lazy_label
+    same(to_pandas(got), want, ["period"])

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from salesnb import kpi
 from salesnb.models.conversion import (
     ConversionEvaluation,
     SkillCheck,
@@ -27,6 +26,7 @@ from salesnb.models.conversion import (
     skill_check,
 )
 from salesnb.periods import Period
+from salesnb.sections.engine_inputs import collect, kpi
 from salesnb.sections.format import md_escape
 from salesnb.sections.leads import CONVERSION_WINDOW_DAYS
 from salesnb.sections.period_rows import up_to
@@ -201,6 +201,7 @@ def leads_to_call(
         ``table``: ``lead_id``, ``created_at`` and ``source`` when present,
         ``chance_to_convert``; the ``n`` highest first. ``check``: the skill check.
     """
+    leads = collect(leads)  # on an engine: the leads (a small table) come back to pandas
     check = skill_check(evaluation.metrics, margin=margin)
     scorer = evaluation.models[check.chosen]
     day_after = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
