@@ -267,3 +267,18 @@ def test_leads_page_sections_take_lazy_leads(engine):
     )
     assert label == lazy_label
     same(to_pandas(got), want, ["period"])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_leads_to_call_take_lazy_leads(engine):
+    from salesnb.models import conversion
+    from salesnb.synth import generate
+
+    leads = generate(seed=3, start="2024-01-01", end="2025-09-30")["leads"]
+    data = SalesData(tables={"leads": leads}, as_of=pd.Timestamp("2025-09-30"))
+    scoring = conversion.evaluate_conversion(leads, models=["logistic"], test_size=0.25)
+    want, _ = sections.leads_to_call(scoring, leads, as_of=data.as_of, n=5)
+    got, _ = sections.leads_to_call(
+        scoring, snap._on_engine(data, engine).leads, as_of=data.as_of, n=5
+    )
+    same(got, want, ["lead_id"])
