@@ -7,12 +7,13 @@ from salesnb.errors import (
     MissingColumnsError,
     SalesnbError,
 )
-from salesnb.load import SAMPLE_DATA, SalesData, load
+from salesnb.load import SAMPLE_DATA, SalesData, load, scan
 
 __version__ = "0.1.0"
 
 __all__ = [
     "load",
+    "scan",
     "SalesData",
     "SAMPLE_DATA",
     "SalesnbError",

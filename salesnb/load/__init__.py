@@ -4,10 +4,12 @@ from salesnb.load.data import SalesData
 from salesnb.load.loader import load
 from salesnb.load.mapping import read_mapping
 from salesnb.load.parse import parse_dates, parse_numbers
+from salesnb.load.scan import scan
 from salesnb.load.sources import SAMPLE_DATA, redact_url
 
 __all__ = [
     "load",
+    "scan",
     "SalesData",
     "SAMPLE_DATA",
     "read_mapping",

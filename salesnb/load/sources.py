@@ -3,7 +3,9 @@
 A source is
 
 * a folder with one file per table (``orders.csv``, ``orders.csv.gz``,
-  ``orders.parquet``, ``orders.xlsx``, ``orders.tsv``),
+  ``orders.parquet``, ``orders.xlsx``, ``orders.tsv``) or a folder of parts per
+  table (``orders/part-*.parquet``, hive-partitioned
+  ``orders/region=West/part-0.parquet``, ``orders/*.csv``; see :func:`_table_parts`),
 * an Excel workbook with one sheet per table, or
 * a database URL (SQLAlchemy, e.g. ``sqlite:///sales.db`` or
   ``postgresql://...``) or an SQLite file, with one table/view per table.
@@ -82,7 +84,101 @@ def _find_file(folder: Path, table: str) -> Path | None:
         p = folder / f"{table}{suffix}"
         if p.exists():
             return p
+    if (folder / table).is_dir() and _part_files(folder / table):
+        return folder / table
     return None
+
+
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+@dataclasses.dataclass
+class _Parts:
+    """The files of one table: one file, or the parts of a folder or glob.
+
+    ``fmt`` is ``"parquet"`` or ``"text"``; ``base`` is the folder whose
+    ``key=value`` sub-folders are hive partitions (None for a single file).
+    """
+
+    fmt: str
+    files: list[Path]
+    base: Path | None
+    label: str
+
+
+def _part_files(folder: Path) -> list[Path]:
+    """The data files under a folder of parts, in path order.
+
+    Parquet parts (``*.parquet``, ``*.pq``) anywhere below the folder (hive
+    partitions ``key=value/`` included); if there are none, delimited text
+    (``*.csv``, ``*.csv.gz``, ``*.tsv``...). Hidden files and Spark/Hadoop
+    markers (``_SUCCESS``, ``.crc``, names starting with ``.`` or ``_``) are left out.
+    """
+    found = [
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts)
+    ]
+    parquet = sorted(p for p in found if p.name.lower().endswith(_PARQUET_SUFFIXES))
+    if parquet:
+        return parquet
+    return sorted(p for p in found if p.name.lower().endswith(_TEXT_SUFFIXES))
+
+
+def _table_parts(where: Path | str, *, table: str) -> _Parts:
+    """The files of one table given as a file, a folder of parts or a glob.
+
+    Rules: a file is one part (Parquet by its suffix, else delimited text); a
+    folder holds parts (:func:`_part_files`; its ``key=value`` sub-folders are
+    hive partitions); a path with ``*``, ``?`` or ``[`` is a glob (relative to
+    its first folder without wildcards). All parts must be of one format.
+
+    Raises
+    ------
+    DataSourceError
+        Nothing matches, a folder holds no data files, or parts mix Parquet and text.
+    """
+    where = Path(where).expanduser()
+    text = str(where)
+    if any(ch in text for ch in "*?["):
+        parts = where.parts
+        fixed = next(i for i, part in enumerate(parts) if any(ch in part for ch in "*?["))
+        base = Path(*parts[:fixed]) if fixed else Path(".")
+        files = sorted(p for p in base.glob(str(Path(*parts[fixed:]))) if p.is_file())
+        if not files:
+            raise DataSourceError(f"table {table}: no file matches {text}")
+    elif where.is_dir():
+        base, files = where, _part_files(where)
+        if not files:
+            raise DataSourceError(
+                f"table {table}: folder {where} holds no Parquet or CSV parts "
+                f"(expected e.g. {where}/part-0.parquet or {where}/part-0.csv)"
+            )
+    elif where.is_file():
+        base, files = None, [where]
+    else:
+        raise DataSourceError(f"table {table}: {where} does not exist")
+    kinds = {p.name.lower().endswith(_PARQUET_SUFFIXES) for p in files}
+    if len(kinds) > 1:
+        raise DataSourceError(
+            f"table {table}: {text} mixes Parquet and text files; give one format per table"
+        )
+    if any(p.name.lower().endswith((".xlsx", ".xls")) for p in files):
+        raise DataSourceError(f"table {table}: {text}: workbooks cannot be read as parts")
+    return _Parts("parquet" if kinds.pop() else "text", files, base, text)
+
+
+def _hive_values(path: Path, base: Path | None) -> dict[str, str]:
+    """The ``key=value`` folders between ``base`` and a part file (hive partitions)."""
+    if base is None:
+        return {}
+    out = {}
+    for part in path.relative_to(base).parts[:-1]:
+        if "=" in part:
+            key, value = part.split("=", 1)
+            out[key] = value
+    return out
 
 
 def _detect_encoding(head: bytes) -> tuple[str, str | None]:
@@ -308,6 +404,8 @@ def _read_one(kind: str, src: Any, table: str, tmap: dict, engine_cache: dict) -
         path = (src / fname) if fname else _find_file(src, table)
         if path is None:
             return None
+        if path.is_dir() or any(ch in str(fname or "") for ch in "*?["):
+            return _read_parts(_table_parts(path, table=table), tmap, table)
         if not path.exists():
             raise DataSourceError(f"mapping: file {fname!r} for table {table} not found in {src}")
         return _read_file(path, tmap, table, typed=_typed_columns(table, tmap))
@@ -354,6 +452,32 @@ def _read_file(path: Path, tmap: dict, table: str, *, typed: dict[str, str] | No
         skip_rows=int(tmap.get("skip_rows", 0)),
         typed=typed,
     )
+
+
+def _read_parts(parts: _Parts, tmap: dict, table: str) -> _Raw:
+    """Read the parts of one table as one raw table (eager ``load``).
+
+    Parts are read in path order and stacked; hive partition values
+    (``region=West/``) become text columns. Rows are numbered on through the
+    parts (1-based record numbers, in path order), and the origin is the folder
+    or glob: a problem names it and the row counted over all parts.
+    """
+    frames, notes = [], []
+    typed = _typed_columns(table, tmap)
+    for path in parts.files:
+        raw = _read_file(path, tmap, table, typed=typed)
+        frame = raw.frame
+        for key, value in _hive_values(path, parts.base).items():
+            if key not in frame.columns:
+                frame = frame.assign(
+                    **{key: pd.Series(value, index=frame.index, dtype=_string_dtype())}
+                )
+        frames.append(frame)
+        notes.extend(raw.notes)
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    notes.append(f"{table}: read from {len(parts.files)} part(s) in {parts.label}")
+    return _Raw(frame, parts.label, notes)
 
 
 def _read_lookup(kind: str, src: Any, spec: dict, cache: dict) -> _Raw:
