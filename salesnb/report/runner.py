@@ -113,8 +113,8 @@ def run_report(
         that engine, their KPIs run there and only small results (KPI tables,
         per-day and per-customer aggregates for the models) come back to pandas
         (:mod:`salesnb.sections.engine_inputs`). The runner itself then reads
-        the data with ``salesnb.scan`` when salesnb has it (nothing
-        materialised), else with :func:`salesnb.load`.
+        the data with :func:`salesnb.scan` on that engine (contract checks run
+        as engine queries; nothing is materialised in pandas).
 
     Returns
     -------
@@ -217,12 +217,11 @@ def run_report(
 
 
 def _load(data_loc: str, *, mapping, as_of, engine):
-    """The runner's one load: ``salesnb.scan`` on an engine when salesnb has it, else ``load``."""
+    """The runner's one load: ``salesnb.scan`` on an engine (nothing read into pandas), else ``load``."""
     import salesnb
 
-    scan = getattr(salesnb, "scan", None)
-    if engine is not None and scan is not None:
-        return scan(data_loc, mapping=mapping, as_of=as_of, engine=engine)
+    if engine is not None:
+        return salesnb.scan(data_loc, mapping=mapping, as_of=as_of, engine=engine)
     return salesnb.load(data_loc, mapping=mapping, as_of=as_of)
 
 
