@@ -335,7 +335,7 @@ def _cmd_summary(args) -> int:
         print(summary.to_string(index=False))
     for note in data.notes:
         print(f"note: {note}")
-    rejected = sum(len(v) for v in data.rejected.values())
+    rejected = sum(data.rejected_count(t) for t in data.rejected)
     if rejected:
         print(f"\n{rejected:,} row(s) rejected; first problems:")
         problems = data.problems.head(10)

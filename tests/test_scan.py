@@ -303,3 +303,27 @@ def test_scan_of_parts_equals_load_of_one_file(tmp_path):
     got = collect(lazy.orders).sort_values("order_id").reset_index(drop=True)
     want = eager.orders.sort_values("order_id").reset_index(drop=True)
     _same(got, want, "orders")
+
+
+def test_rejected_counts_are_all_rows_not_the_sample(tmp_path):
+    """scan keeps a sample of rejected rows; counts, notes and the summary use every row."""
+    from salesnb import sections
+
+    n_bad = 7
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"O{i}" for i in range(20)],
+            "customer_id": ["C1"] * 20,
+            "order_date": ["2025-01-05"] * 20,
+            "amount": ["x"] * n_bad + ["10"] * 13,
+        }
+    )
+    orders.to_csv(tmp_path / "orders.csv", index=False)
+    data = salesnb.scan(tmp_path, as_of="2025-06-30", sample_rows=2)
+    assert len(data.rejected["orders"]) == 2
+    assert data.rejected_count("orders") == n_bad
+    row = data.summary().set_index("table").loc["orders"]
+    assert (row["rows_read"], row["rows_loaded"], row["rows_rejected"]) == (20, 13, n_bad)
+    assert sections.rejected_note(data, "orders").startswith("7 orders were not loaded")
+    assert "sample of 2" in sections.rejected_note(data, "orders")
+    assert sections.rejected_share(data, "orders") == pytest.approx(7 / 20)

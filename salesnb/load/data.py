@@ -63,6 +63,11 @@ class SalesData:
         Where each table came from.
     rows_read : dict[str, int]
         Data rows read per table (rows loaded + rows rejected).
+    rows_rejected : dict[str, int]
+        Rows rejected per table when :attr:`rejected` keeps only a sample of
+        them (:func:`salesnb.scan`); empty after :func:`salesnb.load`, where
+        every rejected row is in :attr:`rejected`. Read it with
+        :meth:`rejected_count`.
     pipeline : SalesPipeline
         The company's pipeline: its ordered stages (with rotting thresholds and
         default win probabilities when declared) from the mapping's ``[pipeline]``
@@ -81,6 +86,7 @@ class SalesData:
     notes: list[str] = dataclasses.field(default_factory=list)
     sources: dict[str, str] = dataclasses.field(default_factory=dict)
     rows_read: dict[str, int] = dataclasses.field(default_factory=dict)
+    rows_rejected: dict[str, int] = dataclasses.field(default_factory=dict)
     source: str = ""
     pipeline: SalesPipeline = DEFAULT_PIPELINE
     revenue_setting: str = "auto"
@@ -136,6 +142,18 @@ class SalesData:
         self._revenue_cache = (basis, inputs, lines)
         return lines
 
+    def rejected_count(self, table: str) -> int:
+        """Rows of ``table`` that were not loaded (all of them, not only the kept sample).
+
+        >>> SalesData(tables={}, as_of=pd.Timestamp("2025-01-01"), rows_rejected={"orders": 7}
+        ...           ).rejected_count("orders")
+        7
+        """
+        if table in self.rows_rejected:
+            return int(self.rows_rejected[table])
+        frame = self.rejected.get(table)
+        return 0 if frame is None else len(frame)
+
     def summary(self) -> pd.DataFrame:
         """Rows read, loaded and rejected per table, with each table's date range.
 
@@ -165,7 +183,7 @@ class SalesData:
                     "source": self.sources.get(name, ""),
                     "rows_read": self.rows_read.get(name, 0),
                     "rows_loaded": row_count(frame),
-                    "rows_rejected": len(self.rejected.get(name, ())),
+                    "rows_rejected": self.rejected_count(name),
                     "first_date": first,
                     "last_date": last,
                 }

@@ -168,6 +168,7 @@ def scan(
         notes=run.notes,
         sources={t: p.label for t, p in found.items()},
         rows_read=run.rows_read,
+        rows_rejected=run.rows_rejected,
         source=redact_url(str(source)) if not isinstance(source, dict) else "tables given by path",
         revenue_setting=mp.get("revenue", "auto"),
     )
@@ -398,6 +399,7 @@ class _Run:
         self.problems: list[dict] = []
         self.notes: list[str] = []
         self.rows_read: dict[str, int] = {}
+        self.rows_rejected: dict[str, int] = {}
 
     def prepare(self, table: str, parts: _Parts, tmap: dict) -> None:
         """Layers 1-3 of a table (raw, mapped, parsed); rules wait for ``as_of``."""
@@ -480,6 +482,7 @@ class _Run:
             n = int(row[2 + 2 * len(plan.rules) + j] or 0)
             if n:
                 self.notes.append(note.format(n=f"{n:,}"))
+        self.rows_rejected[table] = n_bad
         if n_bad:
             sample = self.engine.frame(plan.sample_sql(self.sample_rows))
             self.rejected[table] = sample
@@ -501,6 +504,7 @@ class _Run:
             f"ORDER BY __file, __ord LIMIT {self.sample_rows}"
         )
         self.rows_read[table] = n
+        self.rows_rejected[table] = n
         self.rejected[table] = self.engine.frame(sql)
         self.notes.append(f"{table}: not loaded: {item.missing}")
         self.problems.append(

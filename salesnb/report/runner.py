@@ -270,7 +270,7 @@ def _check_has_data(loaded, data_loc: str, mapping_loc: str | None) -> None:
     if any(has_rows(frame) for frame in loaded.tables.values()):
         return
     shown = redact_url(str(data_loc))
-    rejected = sum(len(f) for f in loaded.rejected.values() if f is not None)
+    rejected = sum(loaded.rejected_count(t) for t in loaded.rejected)
     if rejected:
         raise ReportError(
             f"no row of {shown} could be loaded ({rejected:,} rejected); "

@@ -102,6 +102,23 @@ def _rejected(sales, table: str) -> pd.DataFrame | None:
     return (getattr(sales, "rejected", None) or {}).get(table)
 
 
+def _rejected_count(sales, table: str) -> int:
+    """All rejected rows of ``table``: ``rows_rejected`` when only a sample was kept."""
+    counted = (getattr(sales, "rows_rejected", None) or {}).get(table)
+    if counted is not None:
+        return int(counted)
+    rejected = _rejected(sales, table)
+    return 0 if rejected is None else len(rejected)
+
+
+def _why_counted(rejected: pd.DataFrame, n: int) -> str:
+    """:func:`_why`, saying when the reasons come from a sample of the ``n`` rows."""
+    why = _why(rejected)
+    if why and len(rejected) < n:
+        return f"reasons of a sample of {len(rejected):,}: {why}"
+    return why
+
+
 def rejected_note(sales, table: str) -> str:
     """One sentence on the rows of ``table`` that were not loaded; ``""`` when none were.
 
@@ -116,10 +133,10 @@ def rejected_note(sales, table: str) -> str:
     ''
     """
     rejected = _rejected(sales, table)
-    if rejected is None or not len(rejected):
+    n = _rejected_count(sales, table)
+    if rejected is None or not n:
         return ""
-    n = len(rejected)
-    why = _why(rejected)
+    why = _why_counted(rejected, n)
     verb = "was" if n == 1 else "were"
     why = f" ({why})" if why else ""
     return f"{_rows(table, n)} {verb} not loaded{why} — figures below exclude them."
@@ -147,11 +164,11 @@ def rejected_alert(sales, table: str) -> str:
     '3 of 200 orders (1.5%) were not loaded (missing amount: 3); every figure from orders excludes them.'
     """
     rejected = _rejected(sales, table)
-    if rejected is None or not len(rejected):
+    n = _rejected_count(sales, table)
+    if rejected is None or not n:
         return ""
-    n = len(rejected)
     read = max((getattr(sales, "rows_read", None) or {}).get(table, 0) or 0, n)
-    why = _why(rejected)
+    why = _why_counted(rejected, n)
     why = f" ({why})" if why else ""
     verb = "was" if n == 1 else "were"
     share = fmt_pct(rejected_share(sales, table))
@@ -173,8 +190,7 @@ def rejected_share(sales, table: str) -> float:
     >>> rejected_share(s, "orders")
     0.015
     """
-    rejected = _rejected(sales, table)
-    n = 0 if rejected is None else len(rejected)
+    n = _rejected_count(sales, table)
     read = (getattr(sales, "rows_read", None) or {}).get(table, 0) or 0
     if not n:
         return 0.0
@@ -194,7 +210,7 @@ def rejected_summary(sales) -> pd.DataFrame:
             {
                 "table": table,
                 "rows_read": int((getattr(sales, "rows_read", None) or {}).get(table, len(frame))),
-                "rows_rejected": len(frame),
+                "rows_rejected": _rejected_count(sales, table),
                 "share": rejected_share(sales, table),
                 "note": rejected_note(sales, table),
             }

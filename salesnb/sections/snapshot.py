@@ -149,6 +149,7 @@ def write_snapshot(sales: SalesData, folder: str | Path) -> Path:
         "notes": [_redact_text(n) for n in sales.notes],
         "sources": {k: _redact_text(v) for k, v in sales.sources.items()},
         "rows_read": {k: int(v) for k, v in sales.rows_read.items()},
+        "rows_rejected": {k: int(v) for k, v in sales.rows_rejected.items()},
         "source": redact_url(sales.source) if sales.source else "",
         "pipeline": {
             "stages": [
@@ -244,6 +245,7 @@ def read_snapshot(folder: str | Path, *, engine: str | None = None) -> SalesData
         notes=list(meta["notes"]),
         sources=dict(meta["sources"]),
         rows_read={k: int(v) for k, v in meta["rows_read"].items()},
+        rows_rejected={k: int(v) for k, v in meta.get("rows_rejected", {}).items()},
         source=meta["source"],
         pipeline=_pipeline(meta["pipeline"]),
         revenue_setting=meta["revenue_setting"],
