@@ -100,6 +100,8 @@ __all__ = [
     "open_frame",
     "close_frame",
     "align_backend",
+    "frame_from_arrow",
+    "SUPPORTED_ENGINES",
     "column_names",
     "require_columns",
     "as_list",
@@ -124,12 +126,27 @@ def _is_lazy(native) -> bool:
     return isinstance(nw.from_native(native), nw.LazyFrame)
 
 
+#: The engines the KPIs are written and tested for (named in errors).
+SUPPORTED_ENGINES = (
+    "pandas DataFrame, polars DataFrame or LazyFrame, DuckDB relation (any connection) "
+    "or PySpark DataFrame"
+)
+
+
+def _unsupported(data, table: str) -> TypeError:
+    return TypeError(
+        f"{table} is a {type(data).__module__}.{type(data).__name__}, which salesnb does not "
+        f"support; pass a {SUPPORTED_ENGINES} (Dask is not supported: use DuckDB, polars "
+        "or PySpark for data larger than memory)"
+    )
+
+
 def open_frame(data, *, table: str, required: Iterable[str] = ()) -> nw.LazyFrame:
     """Wrap a native frame as a ``narwhals.LazyFrame`` and check its columns.
 
     Parameters
     ----------
-    data : pandas.DataFrame, polars.DataFrame, polars.LazyFrame or DuckDB relation
+    data : pandas.DataFrame, polars.DataFrame, polars.LazyFrame, DuckDB relation or PySpark DataFrame
     table : str
         Name of the table for messages (``"orders"``).
     required : iterable of str
@@ -138,19 +155,21 @@ def open_frame(data, *, table: str, required: Iterable[str] = ()) -> nw.LazyFram
     Raises
     ------
     TypeError
-        When ``data`` is not a data frame narwhals understands.
+        When ``data`` is not a frame of a supported engine (Dask, Ibis and any
+        object that is not a data frame); the message names the type received
+        and the supported engines.
     MissingColumnsError
         When a required column is absent.
     """
     try:
         frame = nw.from_native(data)
     except TypeError:
-        raise TypeError(
-            f"{table} must be a pandas or polars DataFrame, a polars LazyFrame or a "
-            f"DuckDB relation, got {type(data).__name__}"
-        ) from None
+        raise _unsupported(data, table) from None
     if not isinstance(frame, nw.LazyFrame | nw.DataFrame):
-        raise TypeError(f"{table} must be a data frame, got {type(data).__name__}")
+        raise _unsupported(data, table)
+    impl = frame.implementation
+    if impl.is_dask() or impl.is_ibis():
+        raise _unsupported(data, table)
     lazy = frame.lazy() if isinstance(frame, nw.DataFrame) else frame
     require_columns(lazy, required, table=table)
     return lazy
@@ -174,7 +193,12 @@ def close_frame(result: nw.LazyFrame | nw.DataFrame, *, like):
 
 
 def align_backend(data, like: nw.LazyFrame, *, table: str) -> nw.LazyFrame:
-    """Open a second table on the same backend as ``like`` (converting if needed)."""
+    """Open a second table on the same backend as ``like`` (converting if needed).
+
+    A table of another backend is computed (it is a small lookup table such as
+    ``reps``) and rebuilt with :func:`frame_from_arrow` on the backend,
+    connection or session of ``like``.
+    """
     other = open_frame(data, table=table)
     target = like.implementation
     if other.implementation == target:
@@ -184,7 +208,44 @@ def align_backend(data, like: nw.LazyFrame, *, table: str) -> nw.LazyFrame:
         return nw.from_native(eager.to_pandas()).lazy()
     if target.is_polars():
         return nw.from_native(eager.to_polars()).lazy()
-    return eager.lazy(backend=target)
+    return frame_from_arrow(eager.to_arrow(), like=like)
+
+
+def frame_from_arrow(table: pa.Table, *, like: nw.LazyFrame) -> nw.LazyFrame:
+    """A lazy frame holding the Arrow ``table`` on the backend of ``like``.
+
+    The frame is created where ``like`` lives, so the two can be joined:
+    pandas and polars frames in memory; a DuckDB relation on the connection
+    of ``like`` (through the relation's own ``query``, which runs on its
+    connection: a relation from ``duckdb.connect()`` cannot be joined with
+    one of the default connection); a Spark DataFrame in the session of
+    ``like`` (``DataFrame.sparkSession``). polars is not needed for DuckDB or
+    Spark.
+    """
+    impl = like.implementation
+    if impl.is_pandas():
+        return nw.from_native(table.to_pandas()).lazy()
+    if impl.is_polars():
+        return nw.from_native(table, eager_only=True).lazy(backend=impl)
+    native = nw.to_native(like)
+    if impl.is_duckdb():
+        return nw.from_native(_duckdb_relation(native, table))
+    if impl.is_spark_like():
+        session = native.sparkSession
+        return nw.from_native(table, eager_only=True).lazy(backend=impl, session=session)
+    raise TypeError(f"cannot create a helper table on {impl}; expected {SUPPORTED_ENGINES}")
+
+
+def _duckdb_relation(relation, table: pa.Table):
+    """The Arrow ``table`` as a relation on the connection of ``relation``.
+
+    ``DuckDBPyRelation.query`` runs its SQL on the relation's connection; the
+    SQL names the local variable ``__salesnb_arrow``, which DuckDB reads by
+    its replacement scan of Python objects (the table stays referenced by the
+    new relation).
+    """
+    __salesnb_arrow = table  # noqa: F841 - read by DuckDB's replacement scan
+    return relation.query("__salesnb_like", "SELECT * FROM __salesnb_arrow")
 
 
 def column_names(frame: nw.LazyFrame | nw.DataFrame) -> list[str]:

@@ -23,6 +23,7 @@ from salesnb.kpi._frame import (
     attach_columns,
     close_frame,
     finish,
+    frame_from_arrow,
     open_frame,
     require_columns,
     with_period,
@@ -90,11 +91,16 @@ def _aggregate(frame: nw.LazyFrame, keys: Sequence[str], *aggs: nw.Expr) -> nw.L
 
 
 def _literal_frame(data: dict, *, like: nw.LazyFrame, schema: dict) -> nw.LazyFrame:
-    """A small lazy frame built from Python lists on the backend of ``like``."""
+    """A small lazy frame built from Python lists on the backend of ``like``.
+
+    Lazy engines get it on the connection / session of ``like``
+    (:func:`~salesnb.kpi._frame.frame_from_arrow`), built through pyarrow.
+    """
     impl = like.implementation
     if impl.is_pandas() or impl.is_polars():
         return nw.from_dict(data, schema=schema, backend=impl).lazy()
-    return nw.from_dict(data, schema=schema, backend="polars").lazy(backend=impl)
+    table = nw.to_native(nw.from_dict(data, schema=schema, backend="pyarrow"))
+    return frame_from_arrow(table, like=like)
 
 
 def _join(
