@@ -265,11 +265,11 @@ def run_step(engine: str, step: str, path: str, data=None):
     if engine == "sn-polars":
         return salesnb_step(step, pl.scan_parquet(path)).collect().to_arrow()
     if engine == "sn-duckdb":
-        return salesnb_step(step, duckdb.read_parquet(path)).arrow()
+        return salesnb_step(step, duckdb.read_parquet(path)).to_arrow_table()
     if engine == "spark":
         return salesnb_step(step, _spark().read.parquet(str(Path(path).parent))).toPandas()
     if engine == "sql":
-        return duckdb.sql(duckdb_sql(step, path)).arrow()
+        return duckdb.sql(duckdb_sql(step, path)).to_arrow_table()
     return duckdb.sql(duckdb_sql(step, path)).df()
 
 

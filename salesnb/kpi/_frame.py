@@ -134,10 +134,10 @@ SUPPORTED_ENGINES = (
 
 
 def _unsupported(data, table: str) -> TypeError:
+    kind = type(data)
     return TypeError(
-        f"{table} is a {type(data).__module__}.{type(data).__name__}, which salesnb does not "
-        f"support; pass a {SUPPORTED_ENGINES} (Dask is not supported: use DuckDB, polars "
-        "or PySpark for data larger than memory)"
+        f"{table} must be a {SUPPORTED_ENGINES}; got {kind.__module__}.{kind.__name__} "
+        "(Dask is not supported: use DuckDB, polars or PySpark for data larger than memory)"
     )
 
 
@@ -530,11 +530,43 @@ def as_datetime(value) -> _dt.datetime:
     return ts.to_pydatetime()
 
 
-def days_between(later, earlier) -> nw.Expr:
-    """``later - earlier`` in (fractional) days as a float expression."""
+def days_between(later, earlier, *, like: nw.LazyFrame | None = None) -> nw.Expr:
+    """``later - earlier`` in (fractional) days as a float expression.
+
+    ``like`` is the frame the expression is for: on Spark (which has no
+    duration type to take ``total_seconds`` of) both instants are turned into
+    seconds since 1970 from their calendar fields (:func:`_epoch_seconds`);
+    other engines subtract the datetimes.
+    """
     a = nw.col(later) if isinstance(later, str) else later
     b = nw.col(earlier) if isinstance(earlier, str) else earlier
+    if like is not None and like.implementation.is_spark_like():
+        return (_epoch_seconds(a) - _epoch_seconds(b)) / 86400.0
     return (a - b).dt.total_seconds().cast(nw.Float64) / 86400.0
+
+
+def _epoch_seconds(value: nw.Expr) -> nw.Expr:
+    """Seconds since 1970-01-01 of a datetime expression, from its calendar fields.
+
+    Days from the civil date by H. Hinnant's ``days_from_civil`` (proleptic
+    Gregorian calendar, integer arithmetic only), plus the time of day to the
+    microsecond. Only field extraction and arithmetic: it runs on every engine,
+    for ``TIMESTAMP`` and ``TIMESTAMP_NTZ`` columns alike.
+    """
+    month = value.dt.month().cast(nw.Int64)
+    year = value.dt.year().cast(nw.Int64) - nw.when(month <= 2).then(1).otherwise(0)
+    era = year // 400
+    yoe = year - era * 400
+    doy = (153 * ((month + 9) % 12) + 2) // 5 + value.dt.day().cast(nw.Int64) - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    days = era * 146097 + doe - 719468
+    seconds = (
+        value.dt.hour().cast(nw.Int64) * 3600
+        + value.dt.minute().cast(nw.Int64) * 60
+        + value.dt.second().cast(nw.Int64)
+    )
+    micros = value.dt.microsecond().cast(nw.Float64) / 1e6
+    return (days * 86400 + seconds).cast(nw.Float64) + micros
 
 
 def encode_keys(frame: nw.LazyFrame, columns: Sequence[str]) -> nw.LazyFrame:

@@ -130,12 +130,21 @@ def _join(
 
 
 def _bounds(frame: nw.LazyFrame, column: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    """Smallest and largest value of a date column (None when there is none)."""
+    """Smallest and largest value of a date column (None when there is none), naive."""
     row = frame.select(nw.col(column).min().alias("lo"), nw.col(column).max().alias("hi")).collect()
-    lo, hi = row.item(0, "lo"), row.item(0, "hi")
-    lo = None if lo is None or pd.isna(lo) else pd.Timestamp(lo)
-    hi = None if hi is None or pd.isna(hi) else pd.Timestamp(hi)
-    return lo, hi
+    return _naive(row.item(0, "lo")), _naive(row.item(0, "hi"))
+
+
+def _naive(value) -> pd.Timestamp | None:
+    """A collected date as a naive ``Timestamp`` (None when missing).
+
+    Spark reports its ``TIMESTAMP`` columns in the session time zone; the
+    wall-clock time is kept, as the other engines give it.
+    """
+    if value is None or pd.isna(value):
+        return None
+    ts = pd.Timestamp(value)
+    return ts.tz_localize(None) if ts.tzinfo is not None else ts
 
 
 def _starts_frame(

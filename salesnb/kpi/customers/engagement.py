@@ -50,8 +50,8 @@ def _purchase_windows(ords: nw.LazyFrame, *, end, window_days: float, dtype) -> 
     return purchases.with_columns(
         __exposure=nw.min_horizontal(
             nw.lit(float(window_days)),
-            days_between("__next", "__purchase"),
-            days_between(nw.lit(end), "__purchase"),
+            days_between("__next", "__purchase", like=purchases),
+            days_between(nw.lit(end), "__purchase", like=purchases),
         )
     )
 
@@ -77,7 +77,7 @@ def _events_in_windows(
         events = _latest_purchase(events, purchases)
     return events.filter(
         ~nw.col("__purchase").is_null()
-        & (days_between("event_at", "__purchase") < float(window_days))
+        & (days_between("event_at", "__purchase", like=events) < float(window_days))
     )
 
 

@@ -130,7 +130,9 @@ def rfm_scores(orders, *, as_of, include_cancelled: bool = False):
         nw.col("__amount").sum().alias("monetary"),
     )
     out = out.with_columns(
-        recency_days=days_between(nw.lit(day), nw.col("last_order_date").dt.truncate("1d"))
+        recency_days=days_between(
+            nw.lit(day), nw.col("last_order_date").dt.truncate("1d"), like=out
+        )
         .round(0)
         .cast(nw.Int64),
         frequency=nw.col("frequency").cast(nw.Int64),
