@@ -48,9 +48,11 @@ by default in this mode), each in a fresh process:
 - ``sn-duckdb``: salesnb on the DuckDB relation ``duckdb.read_parquet('DIR/*.parquet')``
   (the result relation is fetched as Arrow);
 - ``sn-polars``: salesnb on ``polars.scan_parquet('DIR/*.parquet')`` -> ``collect()``;
-- ``spark`` (with ``--spark``): salesnb on ``spark.read.parquet(DIR)`` in a
-  local session (``local[2]``, UTC), collected with ``toPandas()``. No goal:
-  it is the correctness path for clusters.
+- ``spark`` (with ``--spark``): salesnb on ``spark.read.parquet(DIR-spark)`` in a
+  local session (``local[2]``, UTC), collected with ``toPandas()``; ``DIR-spark``
+  is a copy of the parts with microsecond timestamps (Spark cannot read
+  nanoseconds), written on first use. No goal: it is the correctness path for
+  clusters.
 
 Goals at 100M rows: sn-duckdb <= 1.2x sql with peak RSS <= 2 GB; sn-polars <=
 1.2x sql. Results are compared with the SQL value by value.
@@ -267,10 +269,31 @@ def run_step(engine: str, step: str, path: str, data=None):
     if engine == "sn-duckdb":
         return salesnb_step(step, duckdb.read_parquet(path)).to_arrow_table()
     if engine == "spark":
-        return salesnb_step(step, _spark().read.parquet(str(Path(path).parent))).toPandas()
+        folder = _spark_copy(Path(path).parent)
+        return salesnb_step(step, _spark().read.parquet(str(folder))).toPandas()
     if engine == "sql":
         return duckdb.sql(duckdb_sql(step, path)).to_arrow_table()
     return duckdb.sql(duckdb_sql(step, path)).df()
+
+
+def _spark_copy(folder: Path) -> Path:
+    """``folder``'s parts with microsecond timestamps (Spark cannot read nanoseconds),
+    written once to ``<folder>-spark/``, one part in memory at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    target = folder.parent / (folder.name + "-spark")
+    if list(target.glob("*.parquet")):
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    for part in sorted(folder.glob("*.parquet")):
+        table = pq.read_table(part)
+        fields = [
+            pa.field(f.name, pa.timestamp("us")) if pa.types.is_timestamp(f.type) else f
+            for f in table.schema
+        ]
+        pq.write_table(table.cast(pa.schema(fields)), target / part.name)
+    return target
 
 
 def _spark():
