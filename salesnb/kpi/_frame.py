@@ -453,11 +453,24 @@ def add_comparisons(
 
 
 def _shared(frame: nw.LazyFrame) -> nw.LazyFrame:
-    """Mark a lazy polars frame that is joined with itself, so polars computes it once."""
+    """Make a frame that is joined with itself be computed once.
+
+    ``frame`` is an aggregate (one row per period and group, small). polars:
+    marked with ``cache()`` (still lazy). DuckDB: the relational API writes
+    every reference to a relation as a separate ``NOT MATERIALIZED`` CTE, so
+    a self-join would scan and aggregate the input once per reference (three
+    times for previous-period and last-year comparisons); the aggregate is
+    computed here and held as a relation on the same connection
+    (:func:`frame_from_arrow`). Other engines are left as they are (Spark
+    reuses identical exchanges itself).
+    """
     native = nw.to_native(frame)
+    impl = frame.implementation
     cache = getattr(native, "cache", None)
-    if frame.implementation.is_polars() and callable(cache):
+    if impl.is_polars() and callable(cache):
         return nw.from_native(cache())
+    if impl.is_duckdb():
+        return frame_from_arrow(frame.collect(backend="pyarrow").to_native(), like=frame)
     return frame
 
 
