@@ -18,6 +18,23 @@ start-up plus imports. Goals: pack within 3x of the floor at the same
 Run: ``python benchmarks/bench_report.py [--repeat N]`` (prints a table).
 Peak memory is the maximum resident set size of this process and its
 finished children (kernels and workers), from ``resource.getrusage``.
+
+Big data (``--big``): the pack on a generated folder, loading once (the
+runner's snapshot, the default) against every notebook loading the source
+itself (``run_report(snapshot=False)``), and with ``--engine`` on DuckDB or
+polars. ``--make-big N`` first writes the folder (under ``/work/bench-data/``
+by convention, never in git): the sample's tables except ``customers``, plus
+an ``orders`` table of N rows from :func:`salesnb.synth.large_orders` over the
+sample's span (2023-10-01 to 2026-09-30), reps, regions and products, as one
+``orders.parquet`` file (``--parts P`` > 1: a folder ``orders/`` of Parquet
+parts written one at a time by :func:`salesnb.synth.write_large_orders`).
+``customers`` is left out because the big orders' customer ids are not the
+sample's (the contract's foreign-key check would reject every order); the
+pages that name customers fall back to their ids. Peak memory there is the
+largest sum of resident memory of this process and all its descendants
+(kernels, workers), sampled every 0.2 s with psutil.
+
+    python benchmarks/bench_report.py --make-big 10000000 --big /work/bench-data/sales-10m
 """
 
 from __future__ import annotations
@@ -109,10 +126,122 @@ def peak_rss_mb() -> float:
     return max(own, children) / 1024
 
 
+SAMPLE_SPAN = ("2023-10-01", "2026-09-30")
+
+
+def make_big_data(folder: Path, n_rows: int, *, parts: int = 1) -> Path:
+    """Write the big-data folder described in the module docstring; return it."""
+    import shutil
+
+    from salesnb.synth import large_orders, write_large_orders
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for src in sorted(report.DEFAULT_DATA.glob("*.csv")):
+        if src.stem not in ("orders", "customers"):
+            shutil.copy2(src, folder / src.name)
+    if parts > 1:
+        write_large_orders(
+            folder / "orders", n_rows, parts=parts, start=SAMPLE_SPAN[0], end=SAMPLE_SPAN[1]
+        )
+    else:
+        large_orders(n_rows, start=SAMPLE_SPAN[0], end=SAMPLE_SPAN[1]).to_parquet(
+            folder / "orders.parquet", index=False
+        )
+    return folder
+
+
+class TreeMemory:
+    """Peak of the summed resident memory of this process and its descendants (psutil)."""
+
+    def __init__(self, every: float = 0.2):
+        import threading
+
+        self.every = every
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> int:
+        import psutil
+
+        me = psutil.Process()
+        total = 0
+        for proc in [me, *me.children(recursive=True)]:
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:
+                pass
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.peak = max(self.peak, self._sample())
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run_big(folder: Path, *, jobs: int, cases: list[str], out: Path) -> list[tuple]:
+    """Time the pack on ``folder`` for each case (``once``, ``each``, ``duckdb``, ``polars``)."""
+    rows = []
+    for case in cases:
+        kwargs = {"snapshot": case != "each"}
+        if case in ("duckdb", "polars"):
+            kwargs["engine"] = case
+        start = time.perf_counter()
+        with TreeMemory() as mem:
+            result = report.run_report(
+                data=folder, out=out / case, jobs=jobs, progress=False, **kwargs
+            )
+        seconds = time.perf_counter() - start
+        failed = [r.name for r in result.notebooks if not r.ok]
+        rows.append((case, seconds, mem.peak / 2**30, failed))
+        print(
+            f"{case:<8}{seconds:>10.1f}{mem.peak / 2**30:>12.2f}  failed: {failed or '-'}",
+            flush=True,
+        )
+    return rows
+
+
+def main_big(args) -> int:
+    folder = Path(args.big)
+    if args.make_big:
+        start = time.perf_counter()
+        make_big_data(folder, args.make_big, parts=args.parts)
+        print(f"wrote {folder} ({args.make_big:,} orders) in {time.perf_counter() - start:.0f} s")
+    report.ensure_kernel()
+    print(f"salesnb report on {folder}, --jobs {args.jobs}, {os.cpu_count()} CPUs")
+    print(f"{'case':<8}{'seconds':>10}{'peak GiB':>12}")
+    with tempfile.TemporaryDirectory(prefix="bench_report_big_") as tmp:
+        rows = run_big(folder, jobs=args.jobs, cases=args.cases, out=Path(tmp))
+    times = {case: seconds for case, seconds, _mem, _failed in rows}
+    if "once" in times and "each" in times:
+        print(f"loading once vs each notebook loading: {times['each'] / times['once']:.2f}x faster")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="runs per case (median shown)")
+    parser.add_argument("--big", help="benchmark the pack on this big-data folder")
+    parser.add_argument("--make-big", type=int, default=0, help="first write it with N orders")
+    parser.add_argument("--parts", type=int, default=1, help="orders as a folder of P parts")
+    parser.add_argument("--jobs", type=int, default=2, help="notebooks at once (--big)")
+    parser.add_argument(
+        "--cases",
+        nargs="+",
+        default=["once", "each"],
+        choices=["once", "each", "duckdb", "polars"],
+        help="--big cases: load once, each notebook loads, or an engine",
+    )
     args = parser.parse_args(argv)
+    if args.big:
+        return main_big(args)
     n = len(report.list_notebooks(report.NOTEBOOKS_DIR))
     report.ensure_kernel()
     with tempfile.TemporaryDirectory(prefix="bench_report_") as tmp:

@@ -84,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")
     rep.add_argument(
+        "--engine",
+        choices=["pandas", "duckdb", "polars"],
+        default="pandas",
+        help="where the notebooks compute their KPIs: pandas (default) or, for data "
+        "larger than memory, duckdb or polars (only small results come back to pandas)",
+    )
+    rep.add_argument(
         "--wait",
         type=float,
         default=0.0,
@@ -257,6 +264,7 @@ def _cmd_report(args) -> int:
         timeout=args.timeout,
         progress=not args.no_progress,
         wait=args.wait,
+        engine=None if args.engine == "pandas" else args.engine,
     )
     for nb in result.notebooks:
         line = f"{nb.status:>7}  {nb.name}  ({nb.seconds:.1f} s)"

@@ -525,7 +525,9 @@ def test_awkward_names_and_values_stay_valid_toml(tmp_path):
     assert parsed["tables"]["opportunities"]["columns"]["amount"] == 'Amount ("net")'
     assert "closed_at" in parsed["tables"]["opportunities"]["derive"]
     assert "IN ('Closed Won')" in parsed["tables"]["opportunities"]["derive"]["closed_at"]
-    assert "empty.csv: " in text and "the file is empty" in text
+    # comment lines wrap long paths: read the comments as one line of words
+    comments = " ".join(line.lstrip("# ") for line in text.splitlines() if line.startswith("#"))
+    assert "empty.csv: the file is empty" in comments
     read_mapping(parsed)
 
 

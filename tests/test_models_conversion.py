@@ -469,4 +469,6 @@ def test_pipeline_win_probability_uses_the_model_only_when_it_beats_baselines():
     noise.loc[noise.index[-40:], "status"] = "open"
     fallback = pipeline_win_probability(noise, margin=0.05)
     assert fallback.source == "stage_win_rates" and fallback.win_probability is None
-    assert "does not beat the best baseline" in fallback.reason
+    assert "no deal-scoring model beats the simple rule" in fallback.reason
+    assert "1.0 is perfect, 0.5 is chance" in fallback.reason and "ROC" not in fallback.reason
+    assert "ranks deals better than the simple rule" in chosen.reason

@@ -86,7 +86,10 @@ def test_committed_without_outputs_and_calls_salesnb(path):
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(not c.outputs and c.execution_count is None for c in code)
     source = "\n".join(c.source for c in code)
-    assert "salesnb.load(sections.resolve_data_path(data), mapping=mapping, as_of=as_of)" in source
+    assert (
+        "sections.open_data(data, mapping=mapping, as_of=as_of, snapshot=snapshot, engine=engine)"
+        in source
+    )
     assert "sales.filter(region=region)" in source
     assert "plot.set_theme()" in source
     assert nb.metadata["kernelspec"]["name"] == "python3"

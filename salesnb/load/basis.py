@@ -15,6 +15,11 @@ forecast, RFM, cohorts and customer value) run on:
 (``"auto"``, ``"orders"`` or ``"won_deals"``) and the tables present;
 :func:`revenue_lines` builds the table. Collections (order status, payments,
 receivables) always stay on the real ``orders`` table.
+
+Lazy tables (a DuckDB relation, a polars ``LazyFrame``, a PySpark DataFrame:
+anything that is not a pandas frame) get the same rules written on narwhals,
+so the revenue lines stay on the tables' engine and nothing is materialised;
+counts (:func:`row_count`, :func:`has_rows`) run as queries on that engine.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ import pandas as pd
 
 __all__ = [
     "BASIS_LABELS",
+    "is_lazy",
+    "row_count",
+    "has_rows",
     "choose_basis",
     "won_deal_lines",
     "fill_region",
@@ -46,6 +54,43 @@ _WON_COLUMNS = [
     "amount",
     "status",
 ]
+
+
+def is_lazy(frame) -> bool:
+    """True for a table that is not a pandas frame (an engine's frame: DuckDB, polars, Spark).
+
+    >>> is_lazy(pd.DataFrame()), is_lazy(None)
+    (False, False)
+    """
+    return frame is not None and not isinstance(frame, pd.DataFrame)
+
+
+def row_count(frame) -> int:
+    """Rows of a table: ``len`` of a pandas frame, a ``count(*)`` query on an engine's frame.
+
+    >>> row_count(pd.DataFrame({"a": [1, 2]}))
+    2
+    """
+    if not is_lazy(frame):
+        return 0 if frame is None else len(frame)
+    import narwhals as nw
+
+    table = nw.from_native(frame)
+    if isinstance(table, nw.DataFrame):
+        return len(table)
+    return int(table.select(nw.len()).collect().item())
+
+
+def has_rows(frame) -> bool:
+    """Whether a table has at least one row (an engine reads at most one row to tell)."""
+    if not is_lazy(frame):
+        return frame is not None and len(frame) > 0
+    import narwhals as nw
+
+    table = nw.from_native(frame)
+    if isinstance(table, nw.DataFrame):
+        return len(table) > 0
+    return len(table.head(1).collect()) > 0
 
 
 def choose_basis(tables: Mapping[str, pd.DataFrame], requested: str = "auto") -> str:
@@ -72,8 +117,7 @@ def choose_basis(tables: Mapping[str, pd.DataFrame], requested: str = "auto") ->
         raise ValueError(f"revenue basis {requested!r}: expected 'auto', 'orders' or 'won_deals'")
     if requested != "auto":
         return requested
-    orders = tables.get("orders")
-    return "orders" if orders is not None and len(orders) else "won_deals"
+    return "orders" if has_rows(tables.get("orders")) else "won_deals"
 
 
 def _region_of(frame: pd.DataFrame, key: str, lookup: pd.DataFrame | None) -> pd.Series | None:
@@ -208,8 +252,15 @@ def undated_won_deals(opportunities: pd.DataFrame | None) -> int:
     ...                                 "closed_at": pd.to_datetime(["2025-01-02", None, None])}))
     1
     """
-    if opportunities is None or "status" not in opportunities.columns:
+    if opportunities is None or "status" not in _columns(opportunities):
         return 0
+    if is_lazy(opportunities):
+        import narwhals as nw
+
+        won = nw.col("status") == "won"
+        if "closed_at" in _columns(opportunities):
+            won = won & nw.col("closed_at").is_null()
+        return row_count(nw.from_native(opportunities).filter(won).to_native())
     won = opportunities["status"] == "won"
     if "closed_at" not in opportunities.columns:
         return int(won.sum())
@@ -230,6 +281,9 @@ def revenue_lines(tables: Mapping[str, pd.DataFrame], basis: str) -> pd.DataFram
         When ``basis`` is not ``"orders"`` or ``"won_deals"``.
     """
     reps, customers = tables.get("reps"), tables.get("customers")
+    main = tables.get("orders" if basis == "orders" else "opportunities")
+    if is_lazy(main):
+        return _lazy_revenue_lines(main, basis, reps=reps, customers=customers)
     if basis == "orders":
         orders = tables.get("orders")
         return None if orders is None else fill_region(orders, reps=reps, customers=customers)
@@ -239,3 +293,80 @@ def revenue_lines(tables: Mapping[str, pd.DataFrame], basis: str) -> pd.DataFram
             return None
         return won_deal_lines(opps, reps=reps, customers=customers)
     raise ValueError(f"revenue basis {basis!r}: expected 'orders' or 'won_deals'")
+
+
+# -- lazy tables: the same rules on narwhals ------------------------------------------------
+def _columns(frame) -> list[str]:
+    if not is_lazy(frame):
+        return list(frame.columns)
+    import narwhals as nw
+
+    return list(nw.from_native(frame).collect_schema().names())
+
+
+def _lazy_fill_region(lines, *, reps, customers):
+    """:func:`fill_region` on a narwhals frame: left joins on the rep and customer regions.
+
+    The joins are skipped when ``region`` has no missing value (one count query).
+    """
+    import narwhals as nw
+
+    names = lines.collect_schema().names()
+    has_region = "region" in names
+    if has_region and row_count(lines.filter(nw.col("region").is_null()).to_native()) == 0:
+        return lines
+    region = nw.col("region") if has_region else nw.lit(None, dtype=nw.String)
+    parts = [region]
+    for key, lookup in (("rep_id", reps), ("customer_id", customers)):
+        if lookup is None or key not in names or not {key, "region"} <= set(_columns(lookup)):
+            continue
+        alias = f"_{key}_region"
+        found = (
+            nw.from_native(lookup)
+            .select(key, nw.col("region").alias(alias))
+            .filter(~nw.col(key).is_null())
+            .unique(subset=[key], keep="any")
+        )
+        if isinstance(found, nw.DataFrame) and not isinstance(lines, nw.DataFrame):
+            found = found.lazy()
+        lines = lines.join(found, on=key, how="left")
+        parts.append(nw.col(alias))
+    if len(parts) == 1:
+        return lines
+    order = names if has_region else [*names, "region"]
+    return lines.with_columns(nw.coalesce(*parts).alias("region")).select(order)
+
+
+def _lazy_revenue_lines(frame, basis: str, *, reps, customers):
+    """:func:`revenue_lines` of an engine's table: a frame on the same engine, not collected."""
+    import narwhals as nw
+
+    table = nw.from_native(frame)
+    if basis == "orders":
+        return _lazy_fill_region(table, reps=reps, customers=customers).to_native()
+    if basis != "won_deals":
+        raise ValueError(f"revenue basis {basis!r}: expected 'orders' or 'won_deals'")
+    names = table.collect_schema().names()
+    if "status" not in names:
+        return None
+    if "closed_at" not in names:
+        won = table.filter(nw.lit(False))
+        order_date = nw.lit(None, dtype=nw.Datetime("us"))
+    else:
+        won = table.filter((nw.col("status") == "won") & ~nw.col("closed_at").is_null())
+        order_date = nw.col("closed_at").dt.truncate("1d")
+
+    def column(name: str):
+        return nw.col(name) if name in names else nw.lit(None, dtype=nw.String)
+
+    lines = won.select(
+        nw.col("opportunity_id").alias("order_id"),
+        column("customer_id").alias("customer_id"),
+        order_date.alias("order_date"),
+        column("region").alias("region"),
+        column("rep_id").alias("rep_id"),
+        column("product").alias("product"),
+        nw.col("amount").cast(nw.Float64).alias("amount"),
+        nw.lit("fulfilled").alias("status"),
+    )
+    return _lazy_fill_region(lines, reps=reps, customers=customers).select(_WON_COLUMNS).to_native()

@@ -1,4 +1,12 @@
-"""The loaded tables of one company: :class:`SalesData`, its summary and filters."""
+"""The loaded tables of one company: :class:`SalesData`, its summary and filters.
+
+The tables are pandas frames after :func:`salesnb.load`, or an engine's lazy
+frames (DuckDB relations, polars ``LazyFrame``, PySpark DataFrames) when the
+data was scanned or a report snapshot opened on an engine. On lazy tables
+:attr:`SalesData.revenue_lines` and :meth:`SalesData.filter` build lazy frames
+on the same engine (with narwhals), and :meth:`SalesData.summary` and the
+``repr`` ask the engine for counts and date ranges: nothing is materialised.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from salesnb.errors import PROBLEM_COLUMNS, SelectionError
-from salesnb.load.basis import choose_basis, revenue_lines
+from salesnb.load.basis import choose_basis, is_lazy, revenue_lines, row_count
 from salesnb.schema import TABLES
 from salesnb.stages import DEFAULT_PIPELINE, SalesPipeline
 
@@ -86,7 +94,7 @@ class SalesData:
         raise AttributeError(name)
 
     def __repr__(self) -> str:
-        parts = ", ".join(f"{k}={len(v):,}" for k, v in self.tables.items())
+        parts = ", ".join(f"{k}={row_count(v):,}" for k, v in self.tables.items())
         n_rej = sum(len(v) for v in self.rejected.values())
         return f"SalesData(as_of={self.as_of.date()}, {parts}, rejected={n_rej:,})"
 
@@ -144,7 +152,9 @@ class SalesData:
             frame = self.tables.get(name)
             spec = TABLES[name]
             first = last = pd.NaT
-            if frame is not None:
+            if is_lazy(frame):
+                first, last = _lazy_date_range(frame, spec.date_columns)
+            elif frame is not None:
                 for col in spec.date_columns:
                     if col in frame.columns and frame[col].notna().any():
                         first, last = frame[col].min(), frame[col].max()
@@ -154,7 +164,7 @@ class SalesData:
                     "table": name,
                     "source": self.sources.get(name, ""),
                     "rows_read": self.rows_read.get(name, 0),
-                    "rows_loaded": 0 if frame is None else len(frame),
+                    "rows_loaded": row_count(frame),
                     "rows_rejected": len(self.rejected.get(name, ())),
                     "first_date": first,
                     "last_date": last,
@@ -203,6 +213,9 @@ class SalesData:
             When ``region`` names no region present in the data.
         """
         tables = dict(self.tables)
+        if any(is_lazy(frame) for frame in tables.values()):
+            tables = _lazy_filter(tables, region=region, start=start, end=end)
+            return dataclasses.replace(self, tables=tables, revenue_setting=self.revenue_basis)
         if region is not None:
             regions = {region} if isinstance(region, str) else set(region)
             known: set[str] = set()
@@ -266,3 +279,130 @@ class SalesData:
                     keep &= d < hi
                 tables[name] = frame.loc[keep].reset_index(drop=True)
         return dataclasses.replace(self, tables=tables, revenue_setting=self.revenue_basis)
+
+
+# -- lazy tables ----------------------------------------------------------------------------
+def _lazy_date_range(frame, date_columns) -> tuple:
+    """``(min, max)`` of the first of ``date_columns`` with a value, asked of the engine."""
+    import narwhals as nw
+
+    table = nw.from_native(frame)
+    names = table.collect_schema().names()
+    cols = [c for c in date_columns if c in names]
+    if not cols:
+        return pd.NaT, pd.NaT
+    exprs = []
+    for col in cols:
+        exprs += [nw.col(col).min().alias(f"{col}__min"), nw.col(col).max().alias(f"{col}__max")]
+    found = table.select(*exprs)
+    row = (found.collect() if isinstance(found, nw.LazyFrame) else found).rows(named=True)[0]
+    for col in cols:
+        if row[f"{col}__min"] is not None:
+            return pd.Timestamp(row[f"{col}__min"]), pd.Timestamp(row[f"{col}__max"])
+    return pd.NaT, pd.NaT
+
+
+def _distinct(table, column: str) -> set:
+    """The distinct non-missing values of a (small) column, asked of the engine."""
+    import narwhals as nw
+
+    found = table.select(column).filter(~nw.col(column).is_null()).unique()
+    if isinstance(found, nw.LazyFrame):
+        found = found.collect()
+    return {str(v) for v in found[column].to_list()}
+
+
+def _lazy_filter(tables: dict, *, region, start, end) -> dict:
+    """:meth:`SalesData.filter` on lazy tables: the same rules as narwhals filters and joins.
+
+    Rep ids of the region are read (reps are few); customers of the region
+    are kept by a semi-join, so a big customer table is never collected.
+    """
+    import narwhals as nw
+
+    frames = {name: nw.from_native(frame) for name, frame in tables.items()}
+    schemas = {name: frame.collect_schema().names() for name, frame in frames.items()}
+    out = dict(tables)
+    if region is not None:
+        regions = {region} if isinstance(region, str) else set(region)
+        known: set[str] = set()
+        for name, frame in frames.items():
+            if "region" in schemas[name]:
+                known |= _distinct(frame, "region")
+        unknown = regions - known
+        if unknown:
+            raise SelectionError(
+                f"unknown region(s) {sorted(unknown)}; the data has: {sorted(known)}"
+            )
+        in_region = nw.col("region").is_in(sorted(regions))
+        reps, customers = frames.get("reps"), frames.get("customers")
+        rep_ids = (
+            _distinct(reps.filter(in_region), "rep_id")
+            if reps is not None and "region" in schemas["reps"]
+            else None
+        )
+        cust_keys = (
+            customers.filter(in_region).select("customer_id")
+            if customers is not None and "region" in schemas["customers"]
+            else None
+        )
+        for name, frame in frames.items():
+            cols = schemas[name]
+            if name == "targets":
+                out[name] = _region_targets(frame, cols, regions, rep_ids or set()).to_native()
+                continue
+            if "region" in cols:
+                kept = frame.filter(in_region)
+            elif "rep_id" in cols and rep_ids is not None:
+                kept = frame.filter(nw.col("rep_id").is_in(sorted(rep_ids)))
+            elif "customer_id" in cols and cust_keys is not None:
+                kept = frame.join(cust_keys, on="customer_id", how="semi")
+            else:
+                continue
+            out[name] = kept.to_native()
+    if start is not None or end is not None:
+        lo = pd.Timestamp(start).to_pydatetime() if start is not None else None
+        hi = (pd.Timestamp(end) + pd.Timedelta(days=1)).to_pydatetime() if end is not None else None
+        for name, native in list(out.items()):
+            frame = nw.from_native(native)
+            cols = [c for c in TABLES[name].date_columns if c in frame.collect_schema().names()]
+            if not cols:
+                continue
+            keep = nw.lit(True)
+            if lo is not None:
+                keep = keep & (nw.col(cols[0]) >= lo)
+            if hi is not None:
+                keep = keep & (nw.col(cols[0]) < hi)
+            out[name] = frame.filter(keep).to_native()
+    return out
+
+
+def _region_targets(frame, cols: list[str], regions: set, rep_ids: set):
+    """Targets of a region view: its region and rep rows, and their sum as company rows."""
+    import narwhals as nw
+
+    keep = ((nw.col("level") == "region") & nw.col("key").is_in(sorted(regions))) | (
+        (nw.col("level") == "rep") & nw.col("key").is_in(sorted(rep_ids))
+    )
+    kept = frame.filter(keep)
+    schema = kept.collect_schema()
+    total = (
+        kept.filter(nw.col("level") == "region")
+        .group_by("period")
+        .agg(
+            nw.col("revenue_target").sum().alias("_sum"),
+            nw.col("revenue_target").count().alias("_n"),
+        )
+        .with_columns(
+            nw.when(nw.col("_n") > 0).then(nw.col("_sum")).alias("revenue_target"),
+            nw.lit("company").alias("level"),
+            nw.lit("all").alias("key"),
+        )
+    )
+    fill = {
+        c: (nw.col(c) if c in ("period", "revenue_target", "level", "key") else nw.lit(None))
+        .cast(schema[c])
+        .alias(c)
+        for c in cols
+    }
+    return nw.concat([total.select(*fill.values()), kept.select(cols)], how="vertical")

@@ -25,6 +25,7 @@ import pandas as pd
 
 from salesnb import sections
 from salesnb.load import redact_url
+from salesnb.load.basis import has_rows
 from salesnb.periods import Period
 from salesnb.report.execute import (
     KERNEL_NAME,
@@ -69,6 +70,8 @@ def run_report(
     timeout: float | None = None,
     progress: bool = True,
     wait: float = 0.0,
+    snapshot: bool = True,
+    engine: str | None = None,
 ) -> ReportResult:
     """Build the report pack ``<out>/<quarter>/`` (``<out>/<quarter>-<region>/`` for a region).
 
@@ -100,6 +103,18 @@ def run_report(
         Per-cell execution timeout in seconds.
     wait : float
         Seconds to wait for another run writing the same pack (default: refuse at once).
+    snapshot : bool
+        Hand the notebooks the data loaded here, as a snapshot in the build
+        folder (:mod:`salesnb.sections.snapshot`; removed before the pack is
+        swapped in). False makes each notebook load ``data`` itself.
+    engine : {None, "pandas", "duckdb", "polars"}
+        Where the notebooks compute: ``None``/``"pandas"`` in pandas (as
+        always); ``"duckdb"`` or ``"polars"``: they open the snapshot lazily on
+        that engine, their KPIs run there and only small results (KPI tables,
+        per-day and per-customer aggregates for the models) come back to pandas
+        (:mod:`salesnb.sections.engine_inputs`). The runner itself then reads
+        the data with ``salesnb.scan`` when salesnb has it (nothing
+        materialised), else with :func:`salesnb.load`.
 
     Returns
     -------
@@ -121,8 +136,6 @@ def run_report(
     """
     from tqdm.auto import tqdm
 
-    import salesnb
-
     started = time.perf_counter()
     started_at = _dt.datetime.now().astimezone()
     paths, data_loc, mapping_loc, as_of_ts = _resolve_inputs(
@@ -134,7 +147,10 @@ def run_report(
         as_of=as_of,
         notebooks=notebooks,
     )
-    loaded = salesnb.load(data_loc, mapping=mapping_loc, as_of=as_of_ts)
+    if engine not in (None, *sections.snapshot.ENGINES):
+        raise ReportError(f"--engine {engine!r}: expected one of pandas, duckdb, polars")
+    engine = None if engine == "pandas" else engine
+    loaded = _load(data_loc, mapping=mapping_loc, as_of=as_of_ts, engine=engine)
     _check_has_data(loaded, data_loc, mapping_loc)
     try:
         period = sections.report_quarter(quarter, loaded.as_of)
@@ -160,6 +176,8 @@ def run_report(
                 "mapping": mapping_loc,
                 "region": region,
                 "as_of": None if as_of_ts is None else as_of_ts.strftime("%Y-%m-%d"),
+                "snapshot": _write_snapshot(loaded, build) if snapshot else None,
+                "engine": engine,
             }
             kept = _keep_previous_pages(final, build, paths) if only else []
             footer = html.escape(
@@ -179,6 +197,7 @@ def run_report(
                 meanwhile=functools.partial(_pack_tables, loaded, view, period, build),
                 env=_kernel_env(data_loc),
             )
+            _remove_snapshot(build)
             metadata = _write_pack_files(
                 build,
                 tables,
@@ -195,6 +214,32 @@ def run_report(
             shutil.rmtree(build, ignore_errors=True)
             raise
     return _report_result(final, results, metadata, started=started)
+
+
+def _load(data_loc: str, *, mapping, as_of, engine):
+    """The runner's one load: ``salesnb.scan`` on an engine when salesnb has it, else ``load``."""
+    import salesnb
+
+    scan = getattr(salesnb, "scan", None)
+    if engine is not None and scan is not None:
+        return scan(data_loc, mapping=mapping, as_of=as_of, engine=engine)
+    return salesnb.load(data_loc, mapping=mapping, as_of=as_of)
+
+
+#: Folder of the data snapshot inside a build folder (never part of the swapped-in pack).
+SNAPSHOT_DIR = ".snapshot"
+
+
+def _write_snapshot(loaded, build: Path) -> str:
+    """Write the loaded data to ``<build>/.snapshot``; return its path for the notebooks."""
+    return str(sections.write_snapshot(loaded, build / SNAPSHOT_DIR))
+
+
+def _remove_snapshot(build: Path) -> None:
+    """Delete the snapshot of a build folder (the folder salesnb made inside its own build)."""
+    folder = build / SNAPSHOT_DIR
+    if folder.is_dir() and not folder.is_symlink():
+        shutil.rmtree(folder)
 
 
 def pack_name(label: str, region: str | None = None) -> str:
@@ -223,7 +268,7 @@ def _check_has_data(loaded, data_loc: str, mapping_loc: str | None) -> None:
         Naming the location and, without a mapping, the mapping files that
         could be meant: those in the data folder, else the bundled presets.
     """
-    if any(len(frame) for frame in loaded.tables.values()):
+    if any(has_rows(frame) for frame in loaded.tables.values()):
         return
     shown = redact_url(str(data_loc))
     rejected = sum(len(f) for f in loaded.rejected.values() if f is not None)

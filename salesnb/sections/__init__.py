@@ -12,14 +12,33 @@ would otherwise repeat, one module per job:
 * :mod:`~salesnb.sections.period_rows` — KPI table rows by period;
 * :mod:`~salesnb.sections.narrative` — a KPI's change, the best row of a ranking;
 * topics: :mod:`~salesnb.sections.headline`, :mod:`~salesnb.sections.leads`,
+  :mod:`~salesnb.sections.conversion`,
   :mod:`~salesnb.sections.revenue`, :mod:`~salesnb.sections.team`,
-  :mod:`~salesnb.sections.collections`, :mod:`~salesnb.sections.market`;
+  :mod:`~salesnb.sections.collections`, :mod:`~salesnb.sections.market`,
+  :mod:`~salesnb.sections.customer_value`;
 * :mod:`~salesnb.sections.needs_attention` (with
   :mod:`~salesnb.sections.thresholds`) — the attention list;
-* :mod:`~salesnb.sections.report_pack` — the key tables of a report pack.
+* :mod:`~salesnb.sections.report_pack` — the key tables of a report pack;
+* :mod:`~salesnb.sections.snapshot` — the data a report run loaded once, for its notebooks;
+* :mod:`~salesnb.sections.engine_inputs` — KPI results and model inputs from an engine to pandas.
 """
 
 from salesnb.sections.collections import late_payment_share
+from salesnb.sections.conversion import (
+    conversion_by_quarter,
+    equal_age_rule,
+    gains_by_scorer,
+    leads_to_call,
+    scorer_name,
+    scoring_table,
+    skill_sentence,
+)
+from salesnb.sections.customer_value import (
+    HoldoutVerdict,
+    customer_value_ranking,
+    holdout_verdict,
+    top_customers_intro,
+)
 from salesnb.sections.data_notes import (
     basis_label,
     basis_note,
@@ -32,6 +51,25 @@ from salesnb.sections.data_notes import (
     rejected_share,
     rejected_summary,
     show_rejected,
+)
+from salesnb.sections.engine_inputs import (
+    clv_summary,
+    clv_transactions,
+    collect,
+    customer_names,
+    daily_revenue,
+    kpi_for,
+    models_for,
+)
+from salesnb.sections.forecasting import (
+    GroupForecast,
+    backtest_table,
+    bias_sentence,
+    forecast_skill_sentence,
+    group_forecast,
+    metrics_explanation,
+    reconciliation_sentence,
+    region_forecast_table,
 )
 from salesnb.sections.format import (
     bullet_list,
@@ -86,6 +124,7 @@ from salesnb.sections.revenue import (
     forecast_sentence,
     history_and_forecast,
 )
+from salesnb.sections.snapshot import open_data, read_snapshot, write_snapshot
 from salesnb.sections.team import leaderboard, movement_text
 from salesnb.sections.thresholds import (
     DECLINE_QUARTERS,
@@ -127,6 +166,14 @@ __all__ = [
     "history_and_forecast",
     "attainment_sentence",
     "forecast_sentence",
+    "forecast_skill_sentence",
+    "GroupForecast",
+    "group_forecast",
+    "bias_sentence",
+    "metrics_explanation",
+    "backtest_table",
+    "region_forecast_table",
+    "reconciliation_sentence",
     "HEADLINE_KPIS",
     "late_payment_share",
     "headline_series",
@@ -142,6 +189,13 @@ __all__ = [
     "ranking_sentence",
     "deals_worth_sentence",
     "conversion_sentence",
+    "equal_age_rule",
+    "conversion_by_quarter",
+    "scorer_name",
+    "skill_sentence",
+    "scoring_table",
+    "leads_to_call",
+    "gains_by_scorer",
     "with_comparisons",
     "CONVERSION_WINDOW_DAYS",
     "movement_text",
@@ -166,4 +220,18 @@ __all__ = [
     "has_open_deals",
     "basis_label",
     "basis_note",
+    "open_data",
+    "collect",
+    "kpi_for",
+    "models_for",
+    "daily_revenue",
+    "clv_summary",
+    "clv_transactions",
+    "customer_names",
+    "read_snapshot",
+    "write_snapshot",
+    "HoldoutVerdict",
+    "holdout_verdict",
+    "customer_value_ranking",
+    "top_customers_intro",
 ]

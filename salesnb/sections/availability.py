@@ -73,6 +73,8 @@ REPORT_SECTIONS: tuple[SectionNeeds, ...] = (
     _s(_REV, "New versus recurring revenue", "revenue", revenue=("customer_id",)),
     _s(_REV, "Actual versus target", "revenue", "targets"),
     _s(_REV, "Next-quarter forecast", "revenue"),
+    _s(_REV, "Forecast by region", "revenue", revenue=("region",)),
+    _s(_REV, "Forecast by channel", "revenue", revenue=("channel",)),
     _s(
         _REV,
         "Pipeline-weighted forecast",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from salesnb.load.basis import is_lazy
 from salesnb.periods import Period
 
 __all__ = [
@@ -37,10 +38,16 @@ def late_payment_share(orders: pd.DataFrame, *, as_of, freq: str = "quarter") ->
     0  2025Q3         2     1         0.5
     1  2025Q4         1     1         1.0
     """
+    day = pd.Timestamp(as_of).normalize()
+    if is_lazy(orders):
+        work = _late_by_due_day(orders, day)
+        work["period"] = [Period.containing(d, freq=freq).label for d in work["due_day"]]
+        sums = {"invoices": "sum", "late": "sum", "amount": "sum", "late_amount": "sum"}
+        out = work.groupby("period", sort=True).agg(sums).reset_index()
+        return _late_shares(out, freq)
     missing = [c for c in ("due_date", "paid_at", "amount") if c not in orders.columns]
     if missing:
         raise KeyError(f"late_payment_share: orders lacks column(s) {missing}")
-    day = pd.Timestamp(as_of).normalize()
     frame = orders.loc[orders["due_date"].notna() & (orders["due_date"] <= day)]
     if "status" in frame.columns:
         frame = frame.loc[frame["status"].astype(object).fillna("") != "cancelled"]
@@ -65,6 +72,11 @@ def late_payment_share(orders: pd.DataFrame, *, as_of, freq: str = "quarter") ->
         )
         .reset_index()
     )
+    return _late_shares(out, freq)
+
+
+def _late_shares(out: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """Shares and period starts of the per-period invoice counts of :func:`late_payment_share`."""
     out["late"] = out["late"].astype("int64")
     out["late_share"] = out["late"] / out["invoices"]
     out["late_amount_share"] = out["late_amount"] / out["amount"].where(out["amount"] > 0)
@@ -81,3 +93,45 @@ def late_payment_share(orders: pd.DataFrame, *, as_of, freq: str = "quarter") ->
             "late_amount_share",
         ]
     ]
+
+
+def _late_by_due_day(orders, day: pd.Timestamp) -> pd.DataFrame:
+    """The rule of :func:`late_payment_share` per due day, computed on the orders' engine.
+
+    Returns one row per due day (``due_day, invoices, late, amount,
+    late_amount``); only these rows come back to pandas.
+
+    Raises
+    ------
+    KeyError
+        When ``orders`` lacks ``due_date``, ``paid_at`` or ``amount``.
+    """
+    import narwhals as nw
+
+    from salesnb.sections.engine_inputs import collect
+
+    table = nw.from_native(orders)
+    names = table.collect_schema().names()
+    missing = [c for c in ("due_date", "paid_at", "amount") if c not in names]
+    if missing:
+        raise KeyError(f"late_payment_share: orders lacks column(s) {missing}")
+    end = (day + pd.Timedelta(days=1)).to_pydatetime()
+    keep = ~nw.col("due_date").is_null() & (nw.col("due_date") <= day.to_pydatetime())
+    if "status" in names:
+        keep = keep & ((nw.col("status") != "cancelled") | nw.col("status").is_null())
+    due_day = nw.col("due_date").dt.truncate("1d")
+    paid = nw.col("paid_at")
+    late = paid.is_null() | (paid >= end) | (paid >= due_day + pd.Timedelta(days=1))
+    daily = (
+        table.filter(keep)
+        .with_columns(due_day.alias("due_day"), late.cast(nw.Int64).alias("_late"))
+        .group_by("due_day")
+        .agg(
+            nw.len().alias("invoices"),
+            nw.col("_late").sum().alias("late"),
+            nw.col("amount").sum().alias("amount"),
+            (nw.col("amount") * nw.col("_late")).sum().alias("late_amount"),
+        )
+        .sort("due_day")
+    )
+    return collect(daily.to_native())

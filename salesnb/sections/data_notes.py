@@ -19,7 +19,7 @@ import re
 
 import pandas as pd
 
-from salesnb.load.basis import BASIS_LABELS, undated_won_deals
+from salesnb.load.basis import BASIS_LABELS, has_rows, is_lazy, undated_won_deals
 from salesnb.sections.format import fmt_pct, md_escape, note
 
 __all__ = [
@@ -248,6 +248,10 @@ def open_deal_count(opportunities: pd.DataFrame | None, *, as_of) -> int:
     >>> open_deal_count(opps, as_of="2025-02-01")
     2
     """
+    if is_lazy(opportunities):  # opportunities are few: counted in pandas
+        from salesnb.sections.engine_inputs import collect
+
+        opportunities = collect(opportunities)
     if opportunities is None or not len(opportunities) or "status" not in opportunities.columns:
         return 0
     end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
@@ -304,11 +308,7 @@ def basis_note(sales) -> str:
         return ""
     tables = getattr(sales, "tables", {}) or {}
     orders = tables.get("orders")
-    why = (
-        "the mapping says revenue = won_deals"
-        if orders is not None and len(orders)
-        else "the data has no orders"
-    )
+    why = "the mapping says revenue = won_deals" if has_rows(orders) else "the data has no orders"
     text = (
         f"Revenue here is counted from won deals ({why}): each won opportunity counts once, "
         "for its amount, in the period of its close date; its region is the deal's own, "

@@ -222,6 +222,9 @@ def format_table(
     >>> format_table(f, money=["revenue"], pct=["win_rate"]).to_dict("records")
     [{'rep': 'Ann', 'revenue': '$12,346', 'win rate': '50.0%'}]
     """
+    from salesnb.sections.engine_inputs import collect
+
+    frame = collect(frame)  # a lazy KPI result: small
     groups = {
         "money": list(money),
         "pct": list(pct),

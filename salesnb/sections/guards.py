@@ -16,6 +16,7 @@ import logging
 from collections.abc import Mapping, Sequence
 
 from salesnb.errors import SalesnbError
+from salesnb.load.basis import has_rows, is_lazy
 from salesnb.sections.data_notes import show_rejected
 from salesnb.sections.format import md_escape, note
 
@@ -84,19 +85,34 @@ def missing_requirements(
     out: list[str] = []
     for name in tables:
         frame = _frame(data, name)
-        if frame is None or len(frame) == 0:
+        if not has_rows(frame):
             out.append(name)
     for name, cols in (columns or {}).items():
         frame = _frame(data, name)
-        if frame is None or len(frame) == 0:
+        if not has_rows(frame):
             if name not in out:
                 out.append(name)
             continue
         shown = revenue_source(data) if name == REVENUE else name
-        for col in cols:
-            if col not in frame.columns or frame[col].isna().all():
-                out.append(f"{shown}.{col}")
+        out += [f"{shown}.{col}" for col in _empty_columns(frame, cols)]
     return out
+
+
+def _empty_columns(frame, cols: Sequence[str]) -> list[str]:
+    """The columns of ``cols`` that ``frame`` lacks or holds no value in (a query on an engine)."""
+    if not is_lazy(frame):
+        return [c for c in cols if c not in frame.columns or frame[c].isna().all()]
+    import narwhals as nw
+
+    table = nw.from_native(frame)
+    names = table.collect_schema().names()
+    present = [c for c in cols if c in names]
+    counts = {}
+    if present:
+        found = table.select(*(nw.col(c).count() for c in present))
+        found = found.collect() if isinstance(found, nw.LazyFrame) else found
+        counts = found.rows(named=True)[0]
+    return [c for c in cols if c not in names or not counts[c]]
 
 
 def unavailable_note(what: str, missing: Sequence[str]) -> str:

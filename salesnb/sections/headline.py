@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from salesnb import kpi
 from salesnb.periods import Period
 from salesnb.sections.collections import late_payment_share
+from salesnb.sections.conversion import equal_age_rule
+from salesnb.sections.engine_inputs import kpi
 from salesnb.sections.format import fmt_change, value_text
 from salesnb.sections.guards import REVENUE, missing_requirements
 from salesnb.sections.leads import CONVERSION_WINDOW_DAYS
@@ -29,7 +30,7 @@ HEADLINE_KPIS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Revenue vs target", "pct", ("revenue", "targets")),
     ("Win rate", "pct", ("opportunities",)),
     ("New leads", "count", ("leads",)),
-    ("Lead conversion (60 days)", "pct", ("leads",)),
+    ("Lead conversion (within 60 days and by quarter end)", "pct", ("leads",)),
     ("Average deal size", "money", ("opportunities",)),
     ("Overdue receivables", "money", ("orders",)),
     ("Invoices paid late or unpaid", "pct", ("orders",)),
@@ -69,14 +70,18 @@ def headline_series(sales, period: Period) -> dict[str, tuple[str, pd.Series]]:
             "count",
             _series(kpi.new_leads(leads, freq="quarter", comparisons=False), "leads"),
         )
-        # converted within 60 days of creation, so quarters compare like with like;
-        # a cohort whose 60 days are not over at as_of is marked as maturing
+        # every quarter at the same age (converted within 60 days and by the end of its
+        # own quarter): this quarter's young leads are not compared with grown ones
         keep(
-            f"Lead conversion ({CONVERSION_WINDOW_DAYS} days)",
+            f"Lead conversion ({equal_age_rule(period, as_of)})",
             "pct",
             _series(
                 kpi.lead_conversion_rate(
-                    leads, as_of=as_of, within_days=CONVERSION_WINDOW_DAYS, comparisons=False
+                    leads,
+                    as_of=as_of,
+                    within_days=CONVERSION_WINDOW_DAYS,
+                    equal_age=True,
+                    comparisons=False,
                 ),
                 "conversion_rate",
             ),

@@ -40,7 +40,10 @@ def competitor_undercuts(
       competitor  gap_pct
     0          X     0.15
     """
+    from salesnb.sections.engine_inputs import collect
+
     cols = ["product", "competitor", "price", "list_price", "gap_pct"]
+    products, competitor_prices = collect(products), collect(competitor_prices)  # small tables
     obs = competitor_prices.loc[
         (competitor_prices["observed_date"] >= period.start)
         & (competitor_prices["observed_date"] < period.end)

@@ -9,9 +9,9 @@ import logging
 
 import pandas as pd
 
-from salesnb import kpi
 from salesnb.periods import Period
 from salesnb.sections.data_notes import rejected_alert, rejected_summary
+from salesnb.sections.engine_inputs import collect, kpi
 from salesnb.sections.format import _missing, fmt_change, fmt_money, fmt_pct
 from salesnb.sections.guards import REVENUE, missing_requirements
 from salesnb.sections.headline import headline_series
@@ -407,7 +407,7 @@ def unusual_moves(
 
 
 def _rep_names(sales) -> dict[str, str]:
-    reps = sales.reps
+    reps = collect(sales.reps)  # reps are few
     if reps is None or "name" not in reps.columns:
         return {}
     return dict(zip(reps["rep_id"].astype(str), reps["name"].astype(str), strict=False))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from salesnb.periods import Period
+from salesnb.sections.engine_inputs import collect
 
 __all__ = [
     "row_for",
@@ -29,6 +30,7 @@ def row_for(table: pd.DataFrame | None, period: Period | str, **where) -> pd.Ser
     >>> row_for(t, "2024Q1") is None
     True
     """
+    table = collect(table)  # a lazy KPI result: small
     if table is None or len(table) == 0 or "period" not in table.columns:
         return None
     label = period.label if isinstance(period, Period) else str(period)
@@ -48,6 +50,7 @@ def rows_for(table: pd.DataFrame | None, period: Period | str) -> pd.DataFrame:
     >>> rows_for(t, "2025Q3")["v"].tolist()
     [1, 2]
     """
+    table = collect(table)  # a lazy KPI result: small
     if table is None or "period" not in getattr(table, "columns", ()):
         return pd.DataFrame()
     label = period.label if isinstance(period, Period) else str(period)
@@ -67,6 +70,7 @@ def up_to(table: pd.DataFrame, period: Period, *, last: int | None = None) -> pd
     >>> up_to(t, Period.parse("2025Q4"), last=1)["period"].tolist()
     ['2025Q4']
     """
+    table = collect(table)  # a lazy KPI result: small
     if "period_start" not in table.columns:
         raise KeyError("up_to: the table has no period_start column")
     out = table.loc[table["period_start"] <= period.start]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from salesnb import kpi
 from salesnb.periods import Period
 from salesnb.sections.data_notes import basis_label
+from salesnb.sections.engine_inputs import kpi
 from salesnb.sections.format import format_table
-from salesnb.sections.guards import REVENUE, missing_requirements
+from salesnb.sections.guards import REVENUE, _empty_columns, missing_requirements
 from salesnb.sections.headline import format_headline, headline_kpis
 from salesnb.sections.needs_attention import attention
 from salesnb.sections.params import report_as_of
@@ -84,7 +84,7 @@ def _revenue_sheets(sales, period: Period) -> dict:
             "pct": ["revenue_change_pct", "revenue_yoy_pct"],
         },
     )
-    if "region" in lines.columns and lines["region"].notna().any():
+    if not _empty_columns(lines, ["region"]):
         reg = rows_for(kpi.revenue(lines, by="region"), period)
         sheets["revenue_by_region"] = (
             reg,

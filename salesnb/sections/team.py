@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from salesnb import kpi
 from salesnb.periods import Period
+from salesnb.sections.engine_inputs import collect, kpi
 from salesnb.sections.format import _missing
 from salesnb.sections.guards import REVENUE, missing_requirements
 
@@ -48,7 +48,7 @@ def leaderboard(sales, period: Period, *, top: int | None = None) -> pd.DataFram
         reps=present.get("reps"),
     )
     board = board.sort_values("revenue_rank").reset_index(drop=True)
-    reps = present.get("reps")
+    reps = collect(present.get("reps"))  # reps are few
     info = reps.set_index("rep_id") if reps is not None else pd.DataFrame()
     out = pd.DataFrame(
         {

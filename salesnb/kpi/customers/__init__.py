@@ -28,9 +28,9 @@ On the bundled sample company:
 >>> rfm = kpi.rfm_scores(data.orders, as_of=data.as_of)
 >>> print(rfm["segment"].value_counts().head(3).to_string())
 segment
-Hibernating           514
+Hibernating           505
 Potential loyalist    356
-Loyal                 353
+About to sleep        354
 """
 
 from salesnb.kpi.customers.acquisition import acquisition_cost

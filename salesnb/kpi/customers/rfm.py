@@ -1,10 +1,13 @@
 """RFM: recency, frequency, monetary value and 1-5 scores per customer, and segments.
 
 The segment of a customer follows the rule table :data:`RFM_SEGMENTS` on the R and
-F scores.
+F scores, except that a customer who bought within their typical purchase interval
+is never named as lapsed (see :func:`rfm_scores`).
 """
 
 from __future__ import annotations
+
+import warnings
 
 import narwhals as nw
 
@@ -38,16 +41,38 @@ def _quintile(column: str, *, lower_is_better: bool = False) -> nw.Expr:
     return ((worse * 5) // nw.len() + 1).cast(nw.Int64)
 
 
-def _segment_expr() -> nw.Expr:
+def _segment_expr(r: str = "r_score") -> nw.Expr:
     name, rs, fs = RFM_SEGMENTS[0]
-    expr = nw.when(nw.col("r_score").is_in(list(rs)) & nw.col("f_score").is_in(list(fs))).then(
-        nw.lit(name)
-    )
+    expr = nw.when(nw.col(r).is_in(list(rs)) & nw.col("f_score").is_in(list(fs))).then(nw.lit(name))
     for name, rs, fs in RFM_SEGMENTS[1:]:
-        expr = expr.when(
-            nw.col("r_score").is_in(list(rs)) & nw.col("f_score").is_in(list(fs))
-        ).then(nw.lit(name))
+        expr = expr.when(nw.col(r).is_in(list(rs)) & nw.col("f_score").is_in(list(fs))).then(
+            nw.lit(name)
+        )
     return expr.alias("segment")
+
+
+#: R score a customer within their typical purchase interval counts with at least,
+#: for naming only: R 1-2 names ("Lost", "At risk", "Hibernating", "Can't lose")
+#: say the customer has lapsed.
+_ACTIVE_MIN_R = 3
+
+
+def _naming_r() -> nw.Expr:
+    """R score used for the segment name: at least 3 within the typical purchase interval.
+
+    Typical interval: (last - first order day) / (distinct order days - 1) for a
+    repeat buyer; for a one-order customer, the median of the repeat buyers'.
+    """
+    own = nw.when(nw.col("__days") > 1).then(nw.col("__span") / (nw.col("__days") - 1))
+    typical = own.fill_null(own.median())
+    within = (nw.col("recency_days").cast(nw.Float64) <= typical).fill_null(value=False)
+    return (
+        nw.when(within & (nw.col("r_score") < _ACTIVE_MIN_R))
+        .then(nw.lit(_ACTIVE_MIN_R))
+        .otherwise(nw.col("r_score"))
+        .cast(nw.Int64)
+        .alias("__r_name")
+    )
 
 
 def rfm_scores(orders, *, as_of, include_cancelled: bool = False):
@@ -68,7 +93,18 @@ def rfm_scores(orders, *, as_of, include_cancelled: bool = False):
     to 6 decimals.
 
     ``rfm_score`` is the text ``"<R><F><M>"``; ``segment`` follows the rule
-    table :data:`RFM_SEGMENTS` on R and F (first match):
+    table :data:`RFM_SEGMENTS` on R and F (first match), with one exception.
+    The scores rank customers against each other, but names such as "Lost"
+    or "At risk" sound absolute: on data where everybody bought last week,
+    someone still has the lowest R. So a customer who bought within their
+    **typical purchase interval** (``recency_days`` at most ``(last - first
+    order day) / (distinct order days - 1)``; for a customer with one order
+    day, the median of that interval over the repeat buyers) is named with
+    R counted as at least 3. Such a customer is never "Lost", "At risk",
+    "Hibernating" or "Can't lose"; ``r_score`` itself is unchanged. Beyond
+    the interval, the names still rank customers against each other (a
+    "Champion" is among the most recent buyers of this data, however long
+    ago that was).
 
     ==================  ========  ========
     segment             R         F
@@ -124,10 +160,14 @@ def rfm_scores(orders, *, as_of, include_cancelled: bool = False):
     )
     day = _day(as_of)
     frame = frame.with_columns(__amount=nw.col("amount").cast(nw.Float64))
+    frame = frame.with_columns(__day=nw.col("order_date").dt.truncate("1d"))
     out = frame.group_by("customer_id").agg(
         nw.col("order_date").max().alias("last_order_date"),
         nw.col("order_id").n_unique().alias("frequency"),
         nw.col("__amount").sum().alias("monetary"),
+        nw.col("__day").n_unique().alias("__days"),
+        nw.col("__day").min().alias("__first_day"),
+        nw.col("__day").max().alias("__last_day"),
     )
     out = out.with_columns(
         recency_days=days_between(
@@ -137,17 +177,22 @@ def rfm_scores(orders, *, as_of, include_cancelled: bool = False):
         .cast(nw.Int64),
         frequency=nw.col("frequency").cast(nw.Int64),
         __m=nw.col("monetary").round(6),
+        __span=days_between("__last_day", "__first_day"),
     )
     out = out.with_columns(
         r_score=_quintile("recency_days", lower_is_better=True),
         f_score=_quintile("frequency"),
         m_score=_quintile("__m"),
     )
+    with warnings.catch_warnings():
+        # pandas computes here: the median interval of no repeat buyer is NaN, with a warning
+        warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
+        out = out.with_columns(_naming_r())
     out = out.with_columns(
         rfm_score=nw.concat_str(
             [nw.col(c).cast(nw.String) for c in ("r_score", "f_score", "m_score")]
         ),
-        segment=_segment_expr(),
+        segment=_segment_expr("__r_name"),
     )
     out = out.select(
         "customer_id",

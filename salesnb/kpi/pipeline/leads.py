@@ -16,6 +16,7 @@ from salesnb.kpi._frame import (
     column_names,
     days_between,
     ratio,
+    with_period,
 )
 from salesnb.kpi._tables import (
     _check_by_not_reserved,
@@ -29,7 +30,7 @@ from salesnb.kpi._tables import (
     _open,
     _period_table,
 )
-from salesnb.periods import normalize_freq
+from salesnb.periods import Period, normalize_freq
 
 __all__ = ["new_leads", "lead_conversion_rate"]
 
@@ -125,6 +126,7 @@ def lead_conversion_rate(
     by=None,
     within_days: float | None = None,
     as_of=None,
+    equal_age: bool = False,
     fiscal_year_start: int = 1,
     reps=None,
     comparisons: bool = True,
@@ -149,6 +151,16 @@ def lead_conversion_rate(
     window (the period or the period + ``within_days`` extends past ``as_of``)
     is flagged ``note = "cohort still maturing at as_of"``.
 
+    Equal age (``equal_age=True``, needs ``as_of`` and ``freq``): every
+    period's cohort is read as it stood at the same point of its own period as
+    ``as_of`` is of the period containing it, so periods compare like with
+    like while the latest cohort is young. With ``as_of`` on the last day of
+    its period, a lead counts when it converted by the end of its own period
+    (and within ``within_days``); with ``as_of`` on day ``d`` of its period,
+    each period keeps the leads created in its first ``d`` days and the
+    conversions made by then. No cohort is then flagged as maturing: all are
+    equally young.
+
     Parameters
     ----------
     leads : DataFrame
@@ -162,6 +174,8 @@ def lead_conversion_rate(
         Count only conversions at most this many days after creation.
     as_of : date, optional
         Point-in-time view (see above).
+    equal_age : bool, default False
+        Read every period at the same age as the period of ``as_of`` (see above).
     fiscal_year_start : int, default 1
     reps : DataFrame, optional
         Reps table for ``by`` columns such as ``team``.
@@ -181,7 +195,8 @@ def lead_conversion_rate(
         ``created_at`` is absent while ``freq``, ``within_days`` or ``as_of``
         needs it.
     ValueError
-        When ``within_days`` is given but the table has no ``converted_at``.
+        When ``within_days`` is given but the table has no ``converted_at``, or
+        ``equal_age`` is set without ``as_of``, ``freq`` or ``converted_at``.
 
     Examples
     --------
@@ -202,6 +217,17 @@ def lead_conversion_rate(
     >>> lead_conversion_rate(leads, freq=None, within_days=30)[["leads", "converted"]]
        leads  converted
     0      5          2
+
+    At equal age as of 2025-09-30, the last day of 2025Q3: a lead counts as
+    converted when it converted by the end of its own quarter (L3, created in
+    Q1 and converted in Q2, does not).
+
+    >>> out = lead_conversion_rate(leads, as_of="2025-09-30", equal_age=True, comparisons=False)
+    >>> print(out[["period", "leads", "converted", "conversion_rate"]].to_string())
+       period  leads  converted  conversion_rate
+    0  2025Q1      3          1         0.333333
+    1  2025Q2      0          0              NaN
+    2  2025Q3      2          1         0.500000
     """
     freq = _freq_or_none(freq)
     by = as_list(by)
@@ -236,9 +262,24 @@ def lead_conversion_rate(
             "leads needs 'converted_at' (conversion date) or 'converted' (flag) to tell "
             f"converted leads; it has: {', '.join(names)}"
         )
+    if equal_age:
+        if as_of is None or freq is None or "converted_at" not in names:
+            raise ValueError(
+                "equal_age needs as_of=, a freq= and the conversion date (converted_at)"
+            )
+        frame = with_period(
+            frame, "created_at", freq=freq, fiscal_year_start=fiscal_year_start, name="__cohort"
+        )
+        # leads created after the cohort's view are not counted (kept, so that every
+        # period keeps its row)
+        end = _equal_age_end(as_of, freq=freq, fiscal_year_start=fiscal_year_start)
+        counted = nw.col("created_at") < end
+        converted = converted & counted & (nw.col("converted_at") < end)
+    else:
+        counted = nw.lit(True)
     if as_of is not None:
         frame = frame.filter(nw.col("created_at") < nw.lit(_day_after(as_of)))
-    frame = frame.with_columns(__one=nw.lit(1), __conv=_flag(converted))
+    frame = frame.with_columns(__one=_flag(counted), __conv=_flag(converted))
     out = _period_table(
         frame,
         "created_at",
@@ -250,7 +291,7 @@ def lead_conversion_rate(
     )
     out = out.with_columns(conversion_rate=ratio("converted", "leads"))
     cases = [(nw.col("leads") == 0, "no leads")]
-    if as_of is not None and freq is not None:
+    if as_of is not None and freq is not None and not equal_age:
         window_end = _offset(nw.col(PERIOD_START), freq, 1)
         if within_days is not None:
             window_end = window_end + pd.Timedelta(days=within_days).to_pytimedelta()
@@ -265,3 +306,18 @@ def lead_conversion_rate(
         comparisons=comparisons,
     )
     return _finish(out, by=by, freq=freq, fiscal_year_start=fiscal_year_start, like=leads)
+
+
+def _equal_age_end(as_of, *, freq: str, fiscal_year_start: int) -> nw.Expr:
+    """Exclusive end of each cohort's view at equal age (column ``__cohort``: period start).
+
+    ``as_of`` on the last day of its period: the start of the cohort's next
+    period. On day ``d`` of its period: ``d`` days after the cohort's start,
+    at most the start of its next period (periods differ in length).
+    """
+    per = Period.containing(as_of, freq=freq, fiscal_year_start=fiscal_year_start)
+    next_start = _offset(nw.col("__cohort"), freq, 1)
+    if per.last_day <= pd.Timestamp(as_of).normalize():
+        return next_start
+    days = (pd.Timestamp(_day_after(as_of)) - per.start).to_pytimedelta()
+    return nw.min_horizontal(nw.col("__cohort") + days, next_start)

@@ -20,7 +20,8 @@ The pieces, in the order a CLV analysis uses them, one module each:
   these on a holdout period, next to a naive "same rate as before" baseline;
   :func:`compare_on_holdout` runs that comparison on a transaction table.
 - :func:`predicted_customer_value` (:mod:`~salesnb.models.clv.value`) ranks
-  customers by their predicted value over the coming months.
+  customers by their predicted value over the coming months, with BG/NBD +
+  Gamma-Gamma, the ML model or the naive baseline (:data:`VALUE_METHODS`).
 
 Units: every time quantity (``recency``, ``T``, ``t``, ``duration_holdout``)
 is in the ``time_unit`` that :func:`rfm_summary` was given (weeks by default),
@@ -37,11 +38,12 @@ from salesnb.models.clv.holdout import (
 )
 from salesnb.models.clv.ml import MLCustomerValue, features
 from salesnb.models.clv.summary import HOLDOUT_COLUMNS, TIME_UNITS, rfm_summary
-from salesnb.models.clv.value import predicted_customer_value
+from salesnb.models.clv.value import VALUE_METHODS, predicted_customer_value
 
 __all__ = [
     "HOLDOUT_COLUMNS",
     "TIME_UNITS",
+    "VALUE_METHODS",
     "BetaGeo",
     "GammaGamma",
     "MLCustomerValue",

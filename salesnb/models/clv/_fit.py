@@ -100,6 +100,7 @@ def _maximise(
     tol: float,
     maxiter: int,
     model: str,
+    hess_inv0: np.ndarray | None = None,
 ) -> tuple[optimize.OptimizeResult, bool]:
     """Minimise ``objective(log_params) -> (value, gradient)`` with BFGS.
 
@@ -107,15 +108,13 @@ def _maximise(
     cheap, and L-BFGS-B's tiny BLAS calls can be very slow when OpenBLAS
     threads compete for the CPU. A stop for "precision loss" with a
     gradient already below ``1e-5`` counts as converged: the optimum is found
-    to within floating-point noise.
+    to within floating-point noise. ``hess_inv0`` is BFGS's first inverse
+    Hessian (identity by default), e.g. from a fit on a subsample.
     """
-    result = optimize.minimize(
-        objective,
-        x0,
-        jac=True,
-        method="BFGS",
-        options={"maxiter": maxiter, "gtol": tol},
-    )
+    options: dict[str, Any] = {"maxiter": maxiter, "gtol": tol}
+    if hess_inv0 is not None:
+        options["hess_inv0"] = hess_inv0
+    result = optimize.minimize(objective, x0, jac=True, method="BFGS", options=options)
     converged = bool(result.success) or (
         result.status == 2 and float(np.max(np.abs(result.jac))) <= 1e-5
     )

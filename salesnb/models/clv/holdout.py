@@ -6,6 +6,17 @@ calibration purchase rate forward, :func:`evaluate_holdout` scores any set of
 predictions against the actual holdout, and :func:`compare_on_holdout` runs
 the whole comparison (BG/NBD + Gamma-Gamma, machine learning, naive baseline)
 on a transaction table.
+
+Whether a model ranks customers better than the baseline beyond chance is
+Williams' test for two dependent correlations sharing one variable (here the
+actual spend), as recommended by Steiger (1980) [1]_, applied to Spearman
+correlations. It is a closed form of three correlations and ``n``; scipy and
+statsmodels have no function for it, so it is written here.
+
+References
+----------
+.. [1] Steiger, J. H. (1980), "Tests for comparing elements of a correlation
+   matrix", Psychological Bulletin 87(2), 245-251, eq. 7.
 """
 
 from __future__ import annotations
@@ -115,6 +126,31 @@ def naive_holdout_baseline(summary: Any) -> pd.DataFrame:
     return pd.DataFrame({"purchases": purchases, "spend": purchases * m}, index=frame.index)
 
 
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman rank correlation, NaN if either side is constant."""
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return math.nan
+    return float(stats.spearmanr(a, b).statistic)
+
+
+def _williams_gain_p(r12: float, r13: float, r23: float, n: int) -> float:
+    """One-sided p-value of ``rho12 > rho13`` given ``r23`` (Williams' T2, Steiger 1980 eq. 7).
+
+    A correlation that is NaN (a constant prediction) counts as 0.
+    """
+    if math.isnan(r12) or n <= 3:
+        return math.nan
+    r13 = 0.0 if math.isnan(r13) else r13
+    r23 = 0.0 if math.isnan(r23) else r23
+    det = 1.0 - r12**2 - r13**2 - r23**2 + 2.0 * r12 * r13 * r23
+    rbar = (r12 + r13) / 2.0
+    denominator = 2.0 * (n - 1) / (n - 3) * det + rbar**2 * (1.0 - r23) ** 3
+    if denominator <= 0:  # the predictions rank customers identically
+        return math.nan if r12 == r13 else float(r12 < r13)
+    t = (r12 - r13) * math.sqrt((n - 1) * (1.0 + r23) / denominator)
+    return float(stats.t.sf(t, n - 3))
+
+
 def evaluate_holdout(
     summary: Any,
     predictions: Mapping[str, pd.DataFrame | pd.Series],
@@ -149,7 +185,13 @@ def evaluate_holdout(
           actual spend (``scipy.stats.spearmanr``; NaN if either is constant);
         - ``top_decile_revenue_share``: share of actual holdout spend made by
           the 10% of customers (rounded up) with the highest predicted spend.
-          Ties in the prediction are broken by the order of ``summary``.
+          Ties in the prediction are broken by the order of ``summary``;
+        - ``spearman_gain_p`` (with ``baseline``): one-sided p-value that the
+          model's Spearman correlation with actual spend exceeds the
+          baseline's, by Williams' test for dependent correlations (Steiger
+          1980, eq. 7) with ``df = n - 3``; a small value means the model
+          ranks customers better than the baseline beyond chance. NaN for the
+          baseline itself and for models without ``spend``.
 
     Raises
     ------
@@ -178,6 +220,9 @@ def evaluate_holdout(
         models["naive_baseline"] = naive_holdout_baseline(frame)
     top_n = math.ceil(0.1 * len(frame))
     total_spend = actual_s.sum()
+    base_spend = (
+        naive_holdout_baseline(frame)["spend"].to_numpy(dtype="float64") if baseline else None
+    )
     rows = []
     for name, pred in models.items():
         if isinstance(pred, pd.Series):
@@ -206,10 +251,14 @@ def evaluate_holdout(
             ps = pred["spend"].to_numpy(dtype="float64")
             row["mae_spend"] = float(np.mean(np.abs(ps - actual_s)))
             row["predicted_spend"] = float(ps.sum())
-            constant = np.ptp(ps) == 0 or np.ptp(actual_s) == 0
-            row["spearman_spend"] = (
-                math.nan if constant else float(stats.spearmanr(ps, actual_s).statistic)
-            )
+            row["spearman_spend"] = _spearman(ps, actual_s)
+            if base_spend is not None and name != "naive_baseline":
+                row["spearman_gain_p"] = _williams_gain_p(
+                    row["spearman_spend"],
+                    _spearman(base_spend, actual_s),
+                    _spearman(ps, base_spend),
+                    len(frame),
+                )
             top = np.argsort(-ps, kind="stable")[:top_n]
             row["top_decile_revenue_share"] = (
                 float(actual_s[top].sum() / total_spend) if total_spend else math.nan
@@ -227,7 +276,38 @@ def evaluate_holdout(
         "spearman_spend",
         "top_decile_revenue_share",
     ]
+    if baseline:
+        columns.append("spearman_gain_p")
     return pd.DataFrame(rows).set_index("model").reindex(columns=columns)
+
+
+def _ml_training_window(
+    first_day: pd.Timestamp, calibration_end: pd.Timestamp, shift: pd.Timestamp
+) -> dict[str, Any]:
+    """Where the ML model trains: features up to ``features_end``, targets after it.
+
+    The training window is shifted back by one holdout length (``shift`` is
+    ``calibration_end`` minus that length) unless the features would then
+    cover less history than the target window; the target window is then
+    shortened to half of the history before ``calibration_end``.
+    """
+    history = (calibration_end - first_day).days
+    target_days = (calibration_end - shift).days
+    shortened = 2 * target_days > history
+    if shortened:
+        target_days = history // 2
+    if target_days < 1:
+        raise ValueError(
+            f"all purchases before the holdout are on {first_day.date()}: the machine-learning "
+            "model needs purchases on at least two days before the calibration end "
+            f"{calibration_end.date()} to learn from; choose a later calibration_end"
+        )
+    return {
+        "features_end": calibration_end - pd.Timedelta(days=target_days),
+        "target_end": calibration_end,
+        "target_days": int(target_days),
+        "shortened": bool(shortened),
+    }
 
 
 def compare_on_holdout(
@@ -237,52 +317,95 @@ def compare_on_holdout(
     date_col: str,
     amount_col: str,
     observation_end: Any,
-    holdout_months: int = 6,
+    holdout_months: int | None = None,
+    calibration_end: Any = None,
     random_state: int = 0,
+    n_threads: int | None = 1,
 ) -> tuple[pd.DataFrame, pd.Timestamp]:
     """BG/NBD + Gamma-Gamma against ML CLV and the naive baseline on a holdout.
 
-    The last ``holdout_months`` before ``observation_end`` are held out. The
-    probabilistic models are fitted on the calibration summary (everything up
-    to ``calibration_end = observation_end - holdout_months``). The ML model
-    is trained honestly on a window shifted back by one holdout length
-    (features up to ``calibration_end - holdout_months``, targets up to
-    ``calibration_end``) and then predicts the holdout from features at
-    ``calibration_end``. All three are scored by :func:`evaluate_holdout`.
+    The holdout is ``(calibration_end, observation_end]``: give the
+    ``calibration_end`` date (e.g. 1997-09-30 for the published CDNOW split)
+    or ``holdout_months`` (``calibration_end = observation_end -
+    holdout_months``); with neither, the last 6 months are held out. The
+    probabilistic models are fitted on the calibration summary. The ML model
+    is trained honestly on an earlier window: features up to ``features_end``
+    and targets in ``(features_end, calibration_end]``, with
+    ``features_end = calibration_end - holdout length``; then it predicts the
+    holdout from features at ``calibration_end`` (rate x duration, see
+    :class:`MLCustomerValue`). When the data do not reach back that far (the
+    features would cover less history than the target window), the target
+    window is shortened to half of the history before ``calibration_end``
+    and a note says so. All three are scored by :func:`evaluate_holdout`.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        One row per purchase.
+    customer_col, date_col, amount_col : str
+        Column names.
+    observation_end : date-like
+        Last day of the holdout.
+    holdout_months : int, optional
+        Months held out; not with ``calibration_end``. Default 6.
+    calibration_end : date-like, optional
+        Last day of the calibration period; not with ``holdout_months``.
+    random_state : int, default 0
+        Seed of the ML model.
+    n_threads : int or None, default 1
+        Thread limit of the ML model (see :class:`MLCustomerValue`).
 
     Returns
     -------
     (table, calibration_end)
         The :func:`evaluate_holdout` table (one row per model, the naive
-        baseline included) and the calibration end date.
+        baseline included) and the calibration end date. ``table.attrs``
+        holds ``"ml_training"`` (``features_end``, ``target_end``,
+        ``target_days``, ``shortened``) and ``"notes"``, sentences for the
+        reader (empty when nothing needs saying).
 
     Raises
     ------
     ValueError
-        Missing columns, or no customer with a purchase before the holdout.
+        Missing columns, both or an invalid ``holdout_months`` /
+        ``calibration_end``, no customer with a purchase before the holdout,
+        or all purchases before the holdout on one day (no ML training window).
     """
     columns = {"customer_col": customer_col, "date_col": date_col, "amount_col": amount_col}
     end = pd.Timestamp(observation_end)
-    window = pd.DateOffset(months=holdout_months)
-    calibration_end = end - window
-    summary = rfm_summary(
-        transactions, observation_end=end, calibration_end=calibration_end, **columns
-    )
+    if calibration_end is not None and holdout_months is not None:
+        raise ValueError(
+            f"give either holdout_months ({holdout_months}) or calibration_end "
+            f"({calibration_end}), not both"
+        )
+    if calibration_end is None:
+        months = 6 if holdout_months is None else holdout_months
+        cal_end = end - pd.DateOffset(months=months)
+        shift = cal_end - pd.DateOffset(months=months)
+        too_long = f"shorten holdout_months ({months})"
+    else:
+        cal_end = pd.Timestamp(calibration_end).normalize()
+        if cal_end >= end:
+            raise ValueError(
+                f"calibration_end {cal_end.date()} is not before observation_end {end.date()}"
+            )
+        shift = cal_end - (end - cal_end)
+        too_long = "choose a later calibration_end"
+    summary = rfm_summary(transactions, observation_end=end, calibration_end=cal_end, **columns)
     if summary.empty:
         raise ValueError(
-            f"no customer bought before the holdout start {calibration_end.date()}; "
-            f"shorten holdout_months ({holdout_months})"
+            f"no customer bought before the holdout start {cal_end.date()}; {too_long}"
         )
+    # the earliest first purchase: T is in weeks since it, up to cal_end
+    first_day = cal_end - pd.Timedelta(days=round(float(summary["T"].max()) * 7))
+    window = _ml_training_window(first_day.normalize(), cal_end, shift)
     beta_geo = BetaGeo().fit(summary)
     gamma_gamma = GammaGamma().fit(summary.loc[summary["frequency"] > 0])
     train = features(
-        transactions,
-        calibration_end=calibration_end - window,
-        holdout_end=calibration_end,
-        **columns,
+        transactions, calibration_end=window["features_end"], holdout_end=cal_end, **columns
     )
-    test = features(transactions, calibration_end=calibration_end, holdout_end=end, **columns)
-    ml = MLCustomerValue(random_state=random_state).fit(train)
+    test = features(transactions, calibration_end=cal_end, holdout_end=end, **columns)
+    ml = MLCustomerValue(random_state=random_state, n_threads=n_threads).fit(train)
     table = evaluate_holdout(
         summary,
         {
@@ -290,4 +413,15 @@ def compare_on_holdout(
             "machine learning": ml.predict(test),
         },
     )
-    return table, calibration_end
+    notes = []
+    if window["shortened"]:
+        notes.append(
+            f"The data start on {first_day:%Y-%m-%d}, too late to train the machine-learning "
+            f"model on a window as long as the holdout ({(end - cal_end).days} days): its "
+            f"training window was shortened to {window['target_days']} days "
+            f"({window['features_end']:%Y-%m-%d} to {cal_end:%Y-%m-%d}), and its holdout "
+            "prediction assumes each customer's spend rate stays the same over the longer "
+            "holdout."
+        )
+    table.attrs = {"ml_training": window, "notes": notes}
+    return table, cal_end

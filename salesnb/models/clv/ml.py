@@ -3,6 +3,13 @@
 An alternative to the BG/NBD + Gamma-Gamma models: :func:`features` builds one
 row of calibration-period features (and holdout targets) per customer, and
 :class:`MLCustomerValue` predicts holdout spend from them.
+
+Threads: the regressor's OpenMP/BLAS thread pools are limited with
+``threadpoolctl`` (installed with scikit-learn) during ``fit`` and ``predict``,
+one thread by default. Gradient boosting on a few thousand customers gains
+little from more threads even on an idle machine, and when the cores are busy
+(another notebook, another report job) OpenMP threads that wait for each other
+make a fit 25 times slower.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from salesnb.models.clv._inputs import (
     _as_float_array,
@@ -174,6 +182,14 @@ class MLCustomerValue(RegressorMixin, BaseEstimator):
         predict purchases).
     random_state : int, default 0
         Seed of the default estimator.
+    n_threads : int or None, default 1
+        Threads the estimator may use: its OpenMP and BLAS thread pools are
+        limited to ``n_threads`` (``threadpoolctl.threadpool_limits``) while
+        it fits and predicts, and an ``n_jobs`` parameter left at ``None`` is
+        set to it. One thread is the fastest on a shared machine and never
+        exceeds the per-job cap of the report runner (``OMP_NUM_THREADS``).
+        ``None`` leaves the libraries' own defaults (all cores unless
+        ``OMP_NUM_THREADS`` says otherwise).
 
     Attributes
     ----------
@@ -198,11 +214,25 @@ class MLCustomerValue(RegressorMixin, BaseEstimator):
     """
 
     def __init__(
-        self, estimator: Any = None, *, target: str = "spend_holdout", random_state: int = 0
+        self,
+        estimator: Any = None,
+        *,
+        target: str = "spend_holdout",
+        random_state: int = 0,
+        n_threads: int | None = 1,
     ) -> None:
         self.estimator = estimator
         self.target = target
         self.random_state = random_state
+        self.n_threads = n_threads
+
+    def _thread_limit(self) -> int | None:
+        n = self.n_threads
+        if n is None:
+            return None
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n_threads must be a positive whole number or None, got {n!r}")
+        return int(n)
 
     def _default_estimator(self) -> Any:
         from sklearn.ensemble import HistGradientBoostingRegressor
@@ -227,8 +257,10 @@ class MLCustomerValue(RegressorMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            If ``duration_holdout`` (or the target) is missing.
+            If ``duration_holdout`` (or the target) is missing, or ``n_threads``
+            is not a positive whole number or None.
         """
+        threads = self._thread_limit()
         X = _to_pandas(X, name="X")
         needed = ["duration_holdout"] + ([self.target] if y is None else [])
         _require_columns(X, needed, name="X")
@@ -241,7 +273,10 @@ class MLCustomerValue(RegressorMixin, BaseEstimator):
         estimator = (
             clone(self.estimator) if self.estimator is not None else self._default_estimator()
         )
-        estimator.fit(X[feature_names], rate)
+        if threads is not None and estimator.get_params().get("n_jobs", 0) is None:
+            estimator.set_params(n_jobs=threads)
+        with threadpool_limits(limits=threads):
+            estimator.fit(X[feature_names], rate)
         self.estimator_ = estimator
         self.feature_names_in_ = np.asarray(feature_names, dtype=object)
         self.n_features_in_ = len(feature_names)
@@ -290,6 +325,7 @@ class MLCustomerValue(RegressorMixin, BaseEstimator):
         if not_counts:
             raise ValueError(f"X is missing feature column(s) {not_counts} seen in fit")
         Xf = X.reindex(columns=list(self.feature_names_in_), fill_value=0)
-        rate = np.asarray(self.estimator_.predict(Xf), dtype="float64")
+        with threadpool_limits(limits=self._thread_limit()):
+            rate = np.asarray(self.estimator_.predict(Xf), dtype="float64")
         values = np.clip(rate * _as_float_array(duration), 0.0, None)
         return pd.Series(values, index=X.index, name=self.target)

@@ -13,10 +13,13 @@ open records, win probabilities for the pipeline-weighted forecast).
 from salesnb.models.conversion.baselines import RateBaseline
 from salesnb.models.conversion.evaluation import (
     ConversionEvaluation,
+    SkillCheck,
     calibration_table,
     evaluate_classifiers,
     evaluate_conversion,
     gains_table,
+    scorer_words,
+    skill_check,
 )
 from salesnb.models.conversion.features import (
     DEFAULT_PLACEHOLDERS,
@@ -49,6 +52,9 @@ __all__ = [
     "ConversionEvaluation",
     "evaluate_classifiers",
     "evaluate_conversion",
+    "SkillCheck",
+    "skill_check",
+    "scorer_words",
     "score",
     "PipelineProbability",
     "pipeline_win_probability",

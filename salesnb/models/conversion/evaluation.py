@@ -27,6 +27,9 @@ __all__ = [
     "ConversionEvaluation",
     "evaluate_classifiers",
     "evaluate_conversion",
+    "SkillCheck",
+    "skill_check",
+    "scorer_words",
 ]
 
 
@@ -351,3 +354,98 @@ def evaluate_conversion(
         models=fitted,
         split=split,
     )
+
+
+@dataclass(frozen=True)
+class SkillCheck:
+    """Whether the best model ranks records better than the best simple rule, out of time.
+
+    Attributes
+    ----------
+    model, baseline : str
+        Best model and best baseline by ROC AUC (names in the metrics table).
+    model_auc, baseline_auc : float
+        Their ROC AUC on the later records.
+    gain : float
+        ``model_auc - baseline_auc``.
+    beats : bool
+        ``gain >= margin``.
+    chosen : str
+        The name whose scores to use: ``model`` when it beats the rule, else ``baseline``.
+    margin : float
+    """
+
+    model: str
+    baseline: str
+    model_auc: float
+    baseline_auc: float
+    gain: float
+    beats: bool
+    chosen: str
+    margin: float
+
+
+def skill_check(metrics: pd.DataFrame, *, margin: float = 0.02) -> SkillCheck:
+    """Compare the best model with the best baseline of an evaluation (ROC AUC).
+
+    Rule: the model is used when its ROC AUC on the later records is at least
+    ``margin`` above the best baseline's (ties in AUC go to the baseline: the
+    simpler rule wins); otherwise the baseline is. ROC AUC is the chance that
+    a converted record is scored above a non-converted one (1 perfect, 0.5
+    chance).
+
+    Raises
+    ------
+    ValueError
+        When ``metrics`` lacks a model or a baseline row.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"model": ["prior", "source_rate", "logistic"],
+    ...                   "baseline": [True, True, False], "roc_auc": [0.5, 0.71, 0.88]})
+    >>> check = skill_check(m)
+    >>> check.chosen, round(check.gain, 2)
+    ('logistic', 0.17)
+    >>> skill_check(m.assign(roc_auc=[0.5, 0.71, 0.72])).chosen
+    'source_rate'
+    """
+    is_base = metrics["baseline"].astype(bool)
+    if is_base.all() or not is_base.any():
+        raise ValueError("skill_check needs at least one model row and one baseline row")
+    best_model = metrics.loc[~is_base].sort_values("roc_auc", ascending=False, kind="stable")
+    best_base = metrics.loc[is_base].sort_values("roc_auc", ascending=False, kind="stable")
+    model, base = best_model.iloc[0], best_base.iloc[0]
+    gain = float(model["roc_auc"]) - float(base["roc_auc"])
+    beats = bool(gain >= margin)
+    return SkillCheck(
+        model=str(model["model"]),
+        baseline=str(base["model"]),
+        model_auc=float(model["roc_auc"]),
+        baseline_auc=float(base["roc_auc"]),
+        gain=gain,
+        beats=beats,
+        chosen=str(model["model"] if beats else base["model"]),
+        margin=float(margin),
+    )
+
+
+_MODEL_WORDS = {"logistic": "logistic regression", "hgb": "gradient boosting"}
+_SINGULAR = {"leads": "lead", "deals": "deal", "opportunities": "deal"}
+
+
+def scorer_words(name: str, *, what: str = "leads") -> str:
+    """Plain name of a scorer of an evaluation table (``prior``, ``source_rate``, ``logistic``).
+
+    >>> scorer_words("source_rate"), scorer_words("prior", what="deals")
+    ('source-only rule', 'same rate for every deal')
+    >>> scorer_words("hgb")
+    'lead-scoring model (gradient boosting)'
+    """
+    one = _SINGULAR.get(what, what)
+    if name == "prior":
+        return f"same rate for every {one}"
+    if name.endswith("_rate"):
+        return f"{name[: -len('_rate')].replace('_', ' ')}-only rule"
+    if name in _MODEL_WORDS:
+        return f"{one}-scoring model ({_MODEL_WORDS[name]})"
+    return name

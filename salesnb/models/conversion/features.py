@@ -5,7 +5,10 @@ leak the outcome are removed by name (:data:`LEAKAGE_COLUMNS`, matched after
 :func:`snake_case`, so ``"Lead Quality"`` and ``lead_quality`` are both
 caught), as are identifiers (:data:`ID_COLUMNS`), dates (datetime columns) and
 columns with a single value. Form placeholders such as ``"Select"`` count as
-missing (:class:`PlaceholderToMissing`).
+missing (:class:`PlaceholderToMissing`). A column that is the outcome under
+another name - same name as the target, a copy or relabelling of it, or any
+column that predicts it perfectly on the training data - is found by
+:func:`outcome_proxies` and left out with a warning.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ __all__ = [
     "DEFAULT_PLACEHOLDERS",
     "snake_case",
     "PlaceholderToMissing",
+    "MIN_OUTCOME_ROWS",
+    "outcome_proxies",
 ]
 
 
@@ -156,3 +161,89 @@ class PlaceholderToMissing(TransformerMixin, BaseEstimator):
         if input_features is not None:
             return np.asarray(input_features, dtype=object)
         return self.feature_names_in_
+
+
+#: Fewest records of each outcome before a column may be judged a perfect predictor:
+#: with fewer, a column can separate the outcomes by chance.
+MIN_OUTCOME_ROWS = 5
+
+
+def outcome_proxies(
+    X: pd.DataFrame, y, *, columns: Sequence[str], outcome_name: str | None = None
+) -> dict[str, str]:
+    """Columns that are the outcome itself, or a copy of it, judged on the training data alone.
+
+    Rules, in order (a column is flagged by the first that applies):
+
+    1. **Same name**: ``snake_case(column) == snake_case(outcome_name)`` (a
+       table whose target column ``y`` was left among the features).
+    2. **Each value goes with one outcome**: the column (missing values as one
+       more value) has at most ``n / 10`` distinct values and every value's
+       records all have the same outcome: a copy, a renaming or another
+       one-to-one function of the outcome (``"yes"/"no"`` as ``1/0``, ``"A"/"B"``).
+       Identifiers (one value per record) are not caught here: they are left
+       out by name (:data:`ID_COLUMNS`).
+    3. **A threshold separates the outcomes** (numeric columns): every record
+       of one outcome lies strictly above every record of the other, and the
+       missing values, if any, all have one outcome (a call duration recorded
+       after the call, a days-to-convert count).
+
+    Rules 2 and 3 need at least :data:`MIN_OUTCOME_ROWS` records of each outcome.
+    No honest feature predicts a real outcome perfectly, so such a column means
+    the outcome was recorded in it.
+
+    Returns
+    -------
+    dict
+        Column -> reason, for the flagged ``columns`` only.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"y": ["yes", "no"] * 6, "flag": [1, 0] * 6,
+    ...                   "visits": [3, 1, 2, 2, 5, 1, 1, 1, 2, 4, 3, 1]})
+    >>> y = pd.Series([True, False] * 6)
+    >>> sorted(outcome_proxies(X, y, columns=list(X.columns), outcome_name="y"))
+    ['flag', 'y']
+    """
+    y = np.asarray(y, dtype=bool)
+    found: dict[str, str] = {}
+    name = snake_case(outcome_name) if outcome_name is not None else None
+    counts = (int(y.sum()), int((~y).sum()))
+    enough = min(counts) >= MIN_OUTCOME_ROWS
+    for c in columns:
+        if name is not None and snake_case(c) == name:
+            found[c] = f"the outcome itself: the column has the target's name {outcome_name!r}"
+            continue
+        if not enough:
+            continue
+        reason = _perfect_predictor(X[c], y)
+        if reason:
+            found[c] = "predicts the outcome perfectly on the training data: " + reason
+    return found
+
+
+def _perfect_predictor(col: pd.Series, y: np.ndarray) -> str | None:
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)  # missing: code -1
+    n_values = len(uniques) + int((codes < 0).any())
+    if n_values <= max(2, len(col) // 10):
+        # outcomes per value: a value is pure when all its records share one outcome
+        pos = np.bincount(codes + 1, weights=y, minlength=len(uniques) + 1)
+        tot = np.bincount(codes + 1, minlength=len(uniques) + 1)
+        seen = tot > 0
+        if np.all((pos[seen] == 0) | (pos[seen] == tot[seen])):
+            return (
+                f"each of its {n_values} values goes with a single outcome "
+                "(a copy or relabelling of the outcome)"
+            )
+    if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
+        return None
+    values = col.to_numpy(dtype="float64", na_value=np.nan)
+    missing = np.isnan(values)
+    if missing.any() and len(set(y[missing])) > 1:
+        return None
+    a, b = values[~missing & y], values[~missing & ~y]
+    if len(a) == 0 or len(b) == 0:
+        return None
+    if a.min() > b.max() or a.max() < b.min():
+        return "a threshold on it separates the outcomes exactly"
+    return None

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from salesnb.models.conversion.baselines import RateBaseline  # noqa: F401 - score example
-from salesnb.models.conversion.evaluation import evaluate_conversion
+from salesnb.models.conversion.evaluation import evaluate_conversion, scorer_words, skill_check
 from salesnb.models.conversion.outcomes import (  # noqa: F401 - training_data: score example
     _ID_OF,
     _kind,
@@ -96,8 +96,10 @@ def pipeline_win_probability(
     The deal-scoring models are evaluated out of time on closed deals
     (:func:`evaluate_conversion`). The best model by ROC AUC is used to score
     the open deals only when it beats the best baseline (prior, one-feature
-    rate) by at least ``margin`` ROC AUC; otherwise the pipeline is weighted by
-    the historical win rate of each deal's stage, which needs no model.
+    rate) by at least ``margin`` ROC AUC (:func:`skill_check`); otherwise the
+    pipeline is weighted by the historical win rate of each deal's stage, which
+    needs no model. The stage itself cannot be the tested baseline: on closed
+    deals it is the furthest stage reached, which encodes the outcome.
 
     Raises
     ------
@@ -113,23 +115,21 @@ def pipeline_win_probability(
         n_repeats=1,
     )
     metrics = evaluation.metrics
-    is_base = metrics["baseline"].astype(bool)
-    best_model = metrics.loc[~is_base].sort_values("roc_auc", ascending=False).iloc[0]
-    best_base = metrics.loc[is_base].sort_values("roc_auc", ascending=False).iloc[0]
-    gain = float(best_model["roc_auc"] - best_base["roc_auc"])
-    if gain >= margin:
-        name = str(best_model["model"])
+    check = skill_check(metrics, margin=margin)
+    scale = "on the most recent closed deals (1.0 is perfect, 0.5 is chance)"
+    model = scorer_words(check.model, what="deals")
+    base = scorer_words(check.baseline, what="deals")
+    if check.beats:
+        name = check.model
         proba = score(evaluation.models[name], opportunities, kind="opportunities")
         reason = (
-            f"Deals are weighted by the {name} deal-scoring model (ROC AUC "
-            f"{best_model['roc_auc']:.3f} on later deals vs {best_base['roc_auc']:.3f} for "
-            f"the best baseline, {best_base['model']})."
+            f"Open deals are weighted by the {model}: it ranks deals better than the simple "
+            f"rule ({base}), AUC {check.model_auc:.2f} vs {check.baseline_auc:.2f} {scale}."
         )
         return PipelineProbability(proba, f"model:{name}", reason, metrics)
     reason = (
-        f"Deals are weighted by the historical win rate of their stage: the best deal-scoring "
-        f"model ({best_model['model']}, ROC AUC {best_model['roc_auc']:.3f} on later deals) "
-        f"does not beat the best baseline ({best_base['model']}, {best_base['roc_auc']:.3f}) "
-        f"by {margin:.2f}."
+        f"Open deals are weighted by the historical win rate of their stage: no deal-scoring "
+        f"model beats the simple rule (the {model} reaches AUC {check.model_auc:.2f} against "
+        f"{check.baseline_auc:.2f} for the {base} {scale})."
     )
     return PipelineProbability(None, "stage_win_rates", reason, metrics)

@@ -15,9 +15,16 @@ from salesnb.models.forecast.baselines import (  # noqa: F401 - MovingAverage: b
     SeasonalNaive,
     _Baseline,
 )
+from salesnb.models.forecast.external import as_forecaster, model_parameters
 from salesnb.models.forecast.metrics import forecast_metrics, seasonal_naive_mae
-from salesnb.models.forecast.registry import BASELINE, default_models
-from salesnb.models.forecast.series import _check_series, _require, _season_length
+from salesnb.models.forecast.registry import BASELINE, default_models, make_model
+from salesnb.models.forecast.series import (
+    _check_series,
+    _require,
+    _season_length,
+    forecast_horizon,
+    series_fingerprint,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -34,36 +41,53 @@ class BacktestResult:
         One row per model: ``model``, ``baseline`` (is it a baseline),
         ``folds``, ``points``, ``mae``, ``wape``, ``mape``, ``bias``,
         ``bias_pct``, ``mase``, ``coverage`` (share of actuals inside the
-        interval) and ``wape_vs_baseline`` (model WAPE / seasonal-naive WAPE).
+        interval), ``wape_vs_baseline`` (model WAPE / seasonal-naive WAPE),
+        ``horizon`` (periods forecast from each origin) and ``freq`` (the
+        series' index frequency, ``MS`` or ``W-MON``).
     predictions : pandas.DataFrame
         One row per model, fold and step (for charts): ``model``, ``fold``,
         ``origin`` (first forecast period), ``period``, ``step``, ``actual``,
         ``forecast``, ``lower``, ``upper``, ``scale`` (MASE denominator).
+    horizon : int
+        Periods forecast from each origin.
+    freq : str
+        Index frequency of the series.
+    fingerprint : str
+        :func:`~salesnb.models.forecast.series.series_fingerprint` of the series.
+    parameters : dict
+        Model name -> its class and parameters as JSON text.
     """
 
     metrics: pd.DataFrame
     predictions: pd.DataFrame
+    horizon: int = 0
+    freq: str = ""
+    fingerprint: str = ""
+    parameters: dict | None = None
 
 
 def backtest(
     series: pd.Series,
     models: Mapping[str, BaseEstimator] | None = None,
     *,
-    horizon: int = 3,
+    horizon: int | str = "next_quarter",
     test_periods: int | None = 12,
     initial: int | None = None,
     step: int | None = None,
     coverage: float = 0.8,
     exog: pd.DataFrame | None = None,
     baseline: str = BASELINE,
+    full_horizon: bool = False,
 ) -> BacktestResult:
     """Rolling-origin backtest: refit at each origin, forecast ``horizon`` periods.
 
     Fold ``k`` has origin ``o_k = initial + k*step`` (0-based position of its
     first forecast period); the model is fitted on ``series[:o_k]`` only (and
-    ``exog[:o_k]``), then forecasts ``min(horizon, n - o_k)`` periods. Origins
-    run while ``o_k < n``, so every period from ``initial`` to the end is
-    forecast at least once (the last fold may be shorter). Metrics
+    ``exog[:o_k]``), then forecasts ``min(horizon, n - o_k)`` periods. By
+    default origins run while ``o_k < n``, so every period from ``initial`` to
+    the end is forecast at least once (the last fold may be shorter); with
+    ``full_horizon=True`` they stop at the last origin with a full horizon
+    (``o_k + horizon <= n``), so every fold scores every step. Metrics
     (:func:`forecast_metrics`) pool all folds and steps; the MASE scale of a
     fold is the seasonal-naive MAE of its own training data (season 12 for
     months, 52 for weeks; lag 1 when the training data is not longer than a
@@ -73,10 +97,20 @@ def backtest(
     ----------
     series : pandas.Series
         Revenue per period (:func:`revenue_series`).
-    models : dict name -> forecaster, optional
-        Unfitted forecasters (cloned per fold); :func:`default_models` when None.
-    horizon : int, default 3
-        Periods forecast from each origin.
+    models : dict name -> model, optional
+        :func:`default_models` when None. A value may be a forecaster of this
+        package, a model name for :func:`make_model`, any scikit-learn
+        regressor (e.g. ``{"my ridge": Ridge(alpha=3)}``, wrapped in
+        :class:`RecursiveRegressor`: lags, calendar features, conformal
+        intervals) or a skforecast forecaster (used as configured, see
+        :class:`~salesnb.models.forecast.external.SkforecastModel`); each is
+        cloned per fold and ranked in the same table as the defaults.
+    horizon : int or "next_quarter", default "next_quarter"
+        Periods forecast from each origin. ``"next_quarter"`` (default) means
+        the steps :func:`forecast_next_quarter` takes from the end of the
+        series (:func:`~salesnb.models.forecast.series.forecast_horizon`: 3
+        for a monthly series that ends with a quarter, 13-17 for weeks), so
+        the models are compared at the horizon that will be forecast.
     test_periods : int, default 12
         Backtest the last ``test_periods`` periods (``initial = n - test_periods``).
     initial : int, optional
@@ -90,10 +124,19 @@ def backtest(
     baseline : str, default "seasonal_naive"
         Name of the reference model for ``wape_vs_baseline``; added to
         ``models`` (as :class:`SeasonalNaive`) if missing.
+    full_horizon : bool, default False
+        Stop at the last origin with a full horizon (see above).
 
     Returns
     -------
     BacktestResult
+
+    Raises
+    ------
+    ValueError
+        When the first training window is empty or the whole series, when
+        ``horizon`` or ``step`` is below 1, or with ``full_horizon=True`` when
+        no origin has a full horizon.
 
     Examples
     --------
@@ -110,7 +153,15 @@ def backtest(
     models = dict(default_models() if models is None else models)
     if baseline not in models:
         models = {baseline: SeasonalNaive(), **models}
+    models = {name: _forecaster(name, model) for name, model in models.items()}
     n = len(series)
+    if isinstance(horizon, str):
+        if horizon != "next_quarter":
+            raise ValueError(
+                f"horizon must be a positive integer or 'next_quarter'; got {horizon!r}"
+            )
+        horizon = forecast_horizon(series)
+    horizon = int(horizon)
     if initial is None:
         if test_periods is None:
             raise ValueError("give test_periods or initial")
@@ -125,8 +176,15 @@ def backtest(
         )
     m = _season_length(series.index)
     values = series.to_numpy()
+    origins = range(initial, n - horizon + 1 if full_horizon else n, step)
+    if len(origins) == 0:
+        raise ValueError(
+            f"no origin with a full horizon: {horizon} periods ahead from the first origin "
+            f"({series.index[initial].date()}) run past the series end "
+            f"({series.index[-1].date()}); hold out more periods (test_periods >= {horizon})"
+        )
     rows = []
-    for fold, origin in enumerate(range(initial, n, step)):
+    for fold, origin in enumerate(origins):
         h = min(horizon, n - origin)
         train = series.iloc[:origin]
         train_exog = None if exog is None else exog.loc[train.index]
@@ -169,7 +227,26 @@ def backtest(
     metrics = pd.DataFrame(metrics)
     ref = metrics.loc[metrics["model"] == baseline, "wape"].iloc[0]
     metrics["wape_vs_baseline"] = metrics["wape"] / ref if ref > 0 else np.nan
-    return BacktestResult(metrics=metrics, predictions=predictions)
+    metrics["horizon"] = horizon
+    metrics["freq"] = series.index.freqstr
+    return BacktestResult(
+        metrics=metrics,
+        predictions=predictions,
+        horizon=horizon,
+        freq=series.index.freqstr,
+        fingerprint=series_fingerprint(series),
+        parameters={name: model_parameters(model) for name, model in models.items()},
+    )
+
+
+def _forecaster(name: str, model) -> BaseEstimator:
+    """A model name (:func:`make_model`), a forecaster, a regressor or a skforecast forecaster."""
+    if isinstance(model, str):
+        return make_model(model)
+    try:
+        return as_forecaster(model)
+    except TypeError as err:
+        raise TypeError(f"backtest model {name!r}: {err}") from None
 
 
 _LOWER_IS_BETTER = {"mae", "wape", "mape", "mase", "bias", "bias_pct"}

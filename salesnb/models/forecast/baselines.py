@@ -47,6 +47,10 @@ class _Baseline(BaseEstimator):
             )
         return y
 
+    def _fallback_errors(self, values: np.ndarray, h: int) -> np.ndarray | None:
+        """Errors standing in for step ``h`` when the history has too few; None: no rule."""
+        return None
+
     def predict(self, steps: int, *, exog=None) -> pd.Series:
         """Point forecast of the next ``steps`` periods (``exog`` is ignored)."""
         values = self.y_.to_numpy()
@@ -73,10 +77,13 @@ class _Baseline(BaseEstimator):
         upper = np.full(steps, np.nan)
         for h in range(1, steps + 1):
             origins = np.arange(self._min_history(), n - h + 1)
-            if len(origins) == 0:
+            errors = values[origins + h - 1] - self._forecast_from(values, origins, h)
+            if len(errors) < 2:
+                fallback = self._fallback_errors(values, h)
+                errors = errors if fallback is None or len(fallback) == 0 else fallback
+            if len(errors) == 0:
                 logger.warning("%s: no in-sample %d-step errors for an interval", self, h)
                 continue
-            errors = values[origins + h - 1] - self._forecast_from(values, origins, h)
             lower[h - 1] = point[h - 1] + np.quantile(errors, lo_q)
             upper[h - 1] = point[h - 1] + np.quantile(errors, hi_q)
         index = _future_index(self.y_.index, steps)
@@ -90,6 +97,17 @@ class SeasonalNaive(_Baseline):
 
     ``forecast[T+h] = y[T + h - m*ceil(h/m)]`` where ``T`` is the last fitted
     period and ``m`` the season length (12 for months, 52 for weeks).
+
+    Intervals on short histories: a step with fewer than two in-sample
+    ``h``-step errors (a history shorter than ``m + h + 1`` periods) uses the
+    seasonal differences ``y[t] - y[t-m]`` of the whole history instead (the
+    same error formula at every step up to a season), multiplied by
+    ``sqrt(k + 1)`` with ``k = (h - 1) // m`` (each further season adds one
+    more independent year-on-year change, the seasonal-naive rule of
+    Hyndman & Athanasopoulos, *Forecasting: Principles and Practice*, 5.5).
+    With exactly one season of history there is no seasonal difference and
+    the period-to-period changes ``y[t] - y[t-1]`` stand in, with the same
+    scaling.
 
     Parameters
     ----------
@@ -126,6 +144,11 @@ class SeasonalNaive(_Baseline):
     def _forecast_from(self, values, origins, h):
         m = self.season_length_
         return values[origins - 1 + h - m * int(np.ceil(h / m))]
+
+    def _fallback_errors(self, values, h):
+        m = self.season_length_
+        lag = m if len(values) > m else 1
+        return (values[lag:] - values[:-lag]) * np.sqrt((h - 1) // m + 1)
 
 
 class MovingAverage(_Baseline):

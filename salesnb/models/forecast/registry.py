@@ -7,11 +7,28 @@ from sklearn.base import BaseEstimator, clone
 from salesnb.models.forecast.baselines import MovingAverage, SeasonalNaive
 from salesnb.models.forecast.regressor import RecursiveRegressor
 
-__all__ = ["make_model", "default_models", "BASELINE"]
+__all__ = ["make_model", "default_models", "model_label", "BASELINE", "MODEL_LABELS"]
 
 
 #: Name of the reference baseline in :func:`default_models` and :func:`backtest`.
 BASELINE = "seasonal_naive"
+
+#: Plain-words names of the built-in models, for pages read by managers.
+MODEL_LABELS: dict[str, str] = {
+    "seasonal_naive": "seasonal naive (same period last year)",
+    "moving_average": "moving average of the last 3 periods",
+    "ridge": "linear regression on recent periods and the calendar",
+    "hgb": "gradient boosting on recent periods and the calendar",
+}
+
+
+def model_label(name: str) -> str:
+    """Plain-words name of a model: :data:`MODEL_LABELS`, else the name with spaces.
+
+    >>> model_label("hgb"), model_label("my_forest")
+    ('gradient boosting on recent periods and the calendar', 'my forest')
+    """
+    return MODEL_LABELS.get(str(name), str(name).replace("_", " "))
 
 
 def make_model(name: str):

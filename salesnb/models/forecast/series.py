@@ -14,7 +14,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["revenue_series", "calendar_features", "FREQ_ALIASES", "SEASON_LENGTHS"]
+__all__ = [
+    "revenue_series",
+    "calendar_features",
+    "forecast_horizon",
+    "series_fingerprint",
+    "FREQ_ALIASES",
+    "SEASON_LENGTHS",
+]
 
 
 #: Accepted ``freq`` spellings and the pandas index frequency they mean.
@@ -70,6 +77,7 @@ def revenue_series(
     by: str | None = None,
     include_cancelled: bool = False,
     as_of: pd.Timestamp | str | None = None,
+    drop_partial_first: bool = False,
 ) -> pd.Series | pd.DataFrame:
     """Revenue (sum of ``amount``) per period, gaps filled with zero.
 
@@ -88,9 +96,17 @@ def revenue_series(
     include_cancelled : bool, default False
         Count orders with ``status == "cancelled"`` (ignored without ``status``).
     as_of : timestamp, optional
-        Keep only orders dated on or before ``as_of`` and drop the period that
-        contains ``as_of`` unless ``as_of`` is its last day (an incomplete
-        period would look like a drop in revenue).
+        The day the data describes: keep only orders dated on or before that
+        day (the whole day, whatever time an order carries; a time part of
+        ``as_of`` is ignored) and drop the period that contains ``as_of``
+        unless ``as_of`` is its last day (an incomplete period would look like
+        a drop in revenue).
+    drop_partial_first : bool, default False
+        Drop the first period when it is partial: the earliest order kept
+        falls after the period's first day (data that starts mid-month or
+        mid-week would look like a low first period). Off by default: a
+        business closed on the first day of the month would lose a complete
+        month.
 
     Returns
     -------
@@ -133,8 +149,8 @@ def revenue_series(
         keep &= orders["status"].astype("object").ne("cancelled")
     end_period = None
     if as_of is not None:
-        as_of = pd.Timestamp(as_of)
-        keep &= orders["order_date"].le(as_of)
+        as_of = pd.Timestamp(as_of).normalize()
+        keep &= orders["order_date"].lt(as_of + pd.Timedelta(days=1))
         end_period = _timestamp_period_start(as_of, index_freq)
         next_day_period = _timestamp_period_start(as_of + pd.Timedelta(days=1), index_freq)
         if next_day_period == end_period:  # as_of is not the last day of its period
@@ -145,6 +161,12 @@ def revenue_series(
     period = _period_start(rows["order_date"], index_freq)
     amount = rows["amount"].astype("float64")
     start = period.min()
+    if drop_partial_first and pd.Timestamp(rows["order_date"].min()).normalize() > start:
+        start = start + pd.tseries.frequencies.to_offset(index_freq)
+        keep_rows = period.ge(start).to_numpy()
+        rows, period, amount = rows.loc[keep_rows], period[keep_rows], amount[keep_rows]
+        if rows.empty:
+            raise ValueError("no orders left after dropping the partial first period")
     stop = period.max() if end_period is None else end_period
     index = pd.date_range(start, stop, freq=index_freq, name="period")
     if by is None:
@@ -197,6 +219,32 @@ def calendar_features(index: pd.DatetimeIndex) -> pd.DataFrame:
     )
 
 
+def forecast_horizon(series: pd.Series) -> int:
+    """Periods from the end of ``series`` to the end of the next calendar quarter.
+
+    The number of steps :func:`~salesnb.models.forecast.forecast_next_quarter`
+    forecasts: every period after the last one of ``series`` up to the last
+    period of the first quarter that starts after it (for weeks, the last
+    Monday in that quarter). Monthly series that end with a quarter: 3;
+    weekly: 13 to 17.
+
+    Examples
+    --------
+    >>> idx = pd.date_range("2024-01-01", periods=12, freq="MS")
+    >>> forecast_horizon(pd.Series(1.0, index=idx))
+    3
+    >>> forecast_horizon(pd.Series(1.0, index=idx[:-1]))  # ends in November: Dec + 2025Q1
+    4
+    >>> weeks = pd.date_range("2024-01-01", "2024-12-23", freq="W-MON")
+    >>> forecast_horizon(pd.Series(1.0, index=weeks))  # Dec 30, then 13 Mondays of 2025Q1
+    14
+    """
+    series = _check_series(series)
+    last = series.index[-1]
+    quarter_end = (last.to_period("Q") + 1).end_time
+    return len(pd.date_range(last, quarter_end, freq=series.index.freq)) - 1
+
+
 def _check_series(y) -> pd.Series:
     if not isinstance(y, pd.Series):
         raise TypeError(f"expected a pandas Series of revenue per period; got {type(y).__name__}")
@@ -236,3 +284,23 @@ def _future_index(index: pd.DatetimeIndex, steps: int) -> pd.DatetimeIndex:
     if not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be a positive integer; got {steps!r}")
     return pd.date_range(index[-1], periods=steps + 1, freq=index.freq, name=index.name)[1:]
+
+
+def series_fingerprint(series: pd.Series) -> str:
+    """A short hash of a series' periods and values: equal data, equal fingerprint.
+
+    SHA-256 of the period starts (nanoseconds) and the float64 values, first
+    16 hex digits. Used to tell, in an experiment log, which results were
+    computed on the same data.
+
+    >>> idx = pd.date_range("2024-01-01", periods=3, freq="MS")
+    >>> a = series_fingerprint(pd.Series([1.0, 2.0, 3.0], index=idx))
+    >>> a == series_fingerprint(pd.Series([1.0, 2.0, 3.0], index=idx)), len(a)
+    (True, 16)
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    digest.update(series.index.to_numpy(dtype="datetime64[ns]").astype("int64").tobytes())
+    digest.update(np.asarray(series.to_numpy(), dtype="float64").tobytes())
+    return digest.hexdigest()[:16]
