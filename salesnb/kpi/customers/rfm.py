@@ -177,7 +177,7 @@ def rfm_scores(orders, *, as_of, include_cancelled: bool = False):
         .cast(nw.Int64),
         frequency=nw.col("frequency").cast(nw.Int64),
         __m=nw.col("monetary").round(6),
-        __span=days_between("__last_day", "__first_day"),
+        __span=days_between("__last_day", "__first_day", like=out),
     )
     out = out.with_columns(
         r_score=_quintile("recency_days", lower_is_better=True),
