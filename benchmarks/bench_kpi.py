@@ -39,10 +39,30 @@ unavailable). The results of the three engines are compared value by value.
 Goal: polars within 1.2x of DuckDB, pandas within 2.5x (totals of the pack,
 pandas including its read).
 
+Engines at scale (``--parts DIR``): the pack over a folder of Parquet parts
+(``DIR/*.parquet``, written with ``salesnb.synth.write_large_orders`` when the
+folder is absent or empty; never in git), one run per step (``--repeat 1``
+by default in this mode), each in a fresh process:
+
+- ``sql``: the hand-written DuckDB SQL above over ``read_parquet('DIR/*.parquet')``;
+- ``sn-duckdb``: salesnb on the DuckDB relation ``duckdb.read_parquet('DIR/*.parquet')``
+  (the result relation is fetched as Arrow);
+- ``sn-polars``: salesnb on ``polars.scan_parquet('DIR/*.parquet')`` -> ``collect()``;
+- ``spark`` (with ``--spark``): salesnb on ``spark.read.parquet(DIR-spark)`` in a
+  local session (``local[2]``, UTC), collected with ``toPandas()``; ``DIR-spark``
+  is a copy of the parts with microsecond timestamps (Spark cannot read
+  nanoseconds), written on first use. No goal: it is the correctness path for
+  clusters.
+
+Goals at 100M rows: sn-duckdb <= 1.2x sql with peak RSS <= 2 GB; sn-polars <=
+1.2x sql. Results are compared with the SQL value by value.
+
 Usage::
 
     python benchmarks/bench_kpi.py [--rows 10000000] [--seed 0] [--layout text|categorical]
                                    [--pandas-strings arrow|default] [--repeat 3] [--keep DIR]
+    python benchmarks/bench_kpi.py --parts /work/bench-data/orders-100m --rows 100000000
+    python benchmarks/bench_kpi.py --parts /work/bench-data/orders-10m --rows 10000000 --spark
 """
 
 from __future__ import annotations
@@ -64,6 +84,7 @@ STEPS = (
     "per_customer",
 )
 ENGINES = ("pandas", "polars", "duckdb")
+PART_ENGINES = ("sql", "sn-duckdb", "sn-polars")
 AS_OF = "2024-12-31"
 
 # -- DuckDB SQL: the same pack, written directly ---------------------------------------------
@@ -243,11 +264,62 @@ def run_step(engine: str, step: str, path: str, data=None):
         return salesnb_step(step, pd.read_parquet(path) if data is None else data)
     if engine == "polars":
         return salesnb_step(step, pl.scan_parquet(path)).collect()
+    if engine == "sn-polars":
+        return salesnb_step(step, pl.scan_parquet(path)).collect().to_arrow()
+    if engine == "sn-duckdb":
+        return salesnb_step(step, duckdb.read_parquet(path)).to_arrow_table()
+    if engine == "spark":
+        folder = _spark_copy(Path(path).parent)
+        return salesnb_step(step, _spark().read.parquet(str(folder))).toPandas()
+    if engine == "sql":
+        return duckdb.sql(duckdb_sql(step, path)).to_arrow_table()
     return duckdb.sql(duckdb_sql(step, path)).df()
+
+
+def _spark_copy(folder: Path) -> Path:
+    """``folder``'s parts with microsecond timestamps (Spark cannot read nanoseconds),
+    written once to ``<folder>-spark/``, one part in memory at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    target = folder.parent / (folder.name + "-spark")
+    if list(target.glob("*.parquet")):
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    for part in sorted(folder.glob("*.parquet")):
+        table = pq.read_table(part)
+        fields = [
+            pa.field(f.name, pa.timestamp("us")) if pa.types.is_timestamp(f.type) else f
+            for f in table.schema
+        ]
+        pq.write_table(table.cast(pa.schema(fields)), target / part.name)
+    return target
+
+
+def _spark():
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.driver.memory", "4g")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def _warm_path(path: Path) -> Path:
     return path.with_suffix(".warm.parquet")
+
+
+def _warm_of(path: str) -> str:
+    """The warm-up file of ``path`` (a file, or a glob of parts: its ``warm/`` folder)."""
+    if "*" in path:
+        return str(Path(path).parent.parent / (Path(path).parent.name + "-warm") / "*.parquet")
+    return str(_warm_path(Path(path)))
 
 
 def worker(
@@ -260,7 +332,7 @@ def worker(
         pd.options.future.infer_string = True  # pandas 3 default: Arrow-backed str
 
     # warm-up on a small file of the same schema: lazy imports, first-call set-up
-    run_step(engine, step, str(_warm_path(Path(path))))
+    run_step(engine, step, _warm_of(path))
     data = pd.read_parquet(path) if engine == "pandas" and step != "read" else None
     start_rss = _rss_mb()
     _reset_peak()
@@ -274,6 +346,8 @@ def worker(
         elapsed = min(elapsed, time.perf_counter() - t0)
     if step != "read":
         if isinstance(result, pl.DataFrame):
+            result = result.to_pandas()
+        if not isinstance(result, pd.DataFrame):  # Arrow
             result = result.to_pandas()
         result.to_parquet(out)
     return {"seconds": elapsed, "peak_mb": max(0.0, peak - start_rss), "rows": len(result)}
@@ -321,14 +395,14 @@ def write_parquet(orders, path: Path, *, layout: str) -> None:
 
 
 # -- comparison of results ----------------------------------------------------------------------
-def compare(step: str, folder: Path) -> str:
+def compare(step: str, folder: Path, engines=ENGINES, reference: str = "duckdb") -> str:
     import numpy as np
     import pandas as pd
 
-    frames = {e: pd.read_parquet(folder / f"{e}-{step}.parquet") for e in ENGINES}
-    ref = frames["duckdb"]
+    frames = {e: pd.read_parquet(folder / f"{e}-{step}.parquet") for e in engines}
+    ref = frames[reference]
     problems = []
-    for engine in ("pandas", "polars"):
+    for engine in [e for e in engines if e != reference]:
         got = frames[engine]
         if len(got) != len(ref):
             problems.append(f"{engine}: {len(got)} rows vs {len(ref)}")
@@ -348,6 +422,92 @@ def compare(step: str, folder: Path) -> str:
             if not ok:
                 problems.append(f"{engine}.{column}")
     return "same" if not problems else "DIFFER: " + ", ".join(problems)
+
+
+def ensure_parts(folder: Path, rows: int, seed: int) -> None:
+    """Write ``rows`` orders as 10 Parquet parts into ``folder`` unless parts are there,
+    and a 2,000-row warm-up part next to it (``<folder>-warm/``)."""
+    import pandas as pd
+
+    from salesnb.synth import write_large_orders
+
+    if not list(folder.glob("*.parquet")):
+        t0 = time.perf_counter()
+        write_large_orders(folder, rows, parts=10, seed=seed)
+        print(f"generated {rows:,} orders in 10 parts in {time.perf_counter() - t0:.1f} s")
+    warm = folder.parent / (folder.name + "-warm")
+    if not list(warm.glob("*.parquet")):
+        warm.mkdir(parents=True, exist_ok=True)
+        first = sorted(folder.glob("*.parquet"))[0]
+        sample = pd.read_parquet(first).head(2000)
+        sample.to_parquet(warm / "part-00000.parquet", index=False)
+        del sample
+    if not list(folder.glob("*.parquet")):
+        raise SystemExit(f"no Parquet parts in {folder}")
+
+
+def main_parts(args) -> None:
+    """The pack over a folder of Parquet parts: SQL, salesnb on DuckDB and polars (Spark)."""
+    folder = args.parts
+    ensure_parts(folder, args.rows, args.seed)
+    glob = str(folder / "*.parquet")
+    size = sum(p.stat().st_size for p in folder.glob("*.parquet")) / 2**20
+    engines = [*PART_ENGINES, *(["spark"] if args.spark else [])]
+    if args.engines:
+        engines = ["sql", *[e for e in args.engines.split(",") if e != "sql"]]
+    repeat = args.repeat or 1
+    print(
+        f"parts {glob} ({size:,.0f} MB); engines {', '.join(engines)}; as_of {AS_OF}; "
+        f"each step in a fresh process, best of {repeat}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        results = {}
+        for step in STEPS:
+            for engine in engines:
+                results[(engine, step)] = run_worker(
+                    engine, step, Path(glob), out / f"{engine}-{step}.parquet", repeat
+                )
+        others = [e for e in engines if e != "sql"]
+        header = (
+            f"{'step':<16}{'sql s':>8}"
+            + "".join(f"{e + ' s':>13}{'/sql':>6}" for e in others)
+            + "   peak MB "
+            + " / ".join(engines)
+            + "   results"
+        )
+        print(header)
+        print("-" * len(header))
+        totals = dict.fromkeys(engines, 0.0)
+        peaks = dict.fromkeys(engines, 0.0)
+        for step in STEPS:
+            r = {e: results[(e, step)] for e in engines}
+            for e in engines:
+                totals[e] += r[e]["seconds"]
+                peaks[e] = max(peaks[e], r[e]["peak_mb"])
+            sql = r["sql"]["seconds"]
+            print(
+                f"{step:<16}{sql:>8.2f}"
+                + "".join(f"{r[e]['seconds']:>13.2f}{r[e]['seconds'] / sql:>6.2f}" for e in others)
+                + "   "
+                + " / ".join(f"{r[e]['peak_mb']:.0f}" for e in engines)
+                + f"   {compare(step, out, engines, 'sql')}"
+            )
+        print("-" * len(header))
+        sql = totals["sql"]
+        print(
+            f"{'total':<16}{sql:>8.2f}"
+            + "".join(f"{totals[e]:>13.2f}{totals[e] / sql:>6.2f}" for e in others)
+            + "   max peak MB "
+            + " / ".join(f"{peaks[e]:.0f}" for e in engines)
+        )
+        if "sn-duckdb" in engines:
+            print(
+                f"goal: sn-duckdb/sql <= 1.2 -> {totals['sn-duckdb'] / sql:.2f}; "
+                f"peak <= 2048 MB -> {peaks['sn-duckdb']:.0f}"
+            )
+        if "sn-polars" in engines:
+            print(f"goal: sn-polars/sql <= 1.2 -> {totals['sn-polars'] / sql:.2f}")
 
 
 def main(argv=None) -> None:
@@ -376,7 +536,22 @@ def main(argv=None) -> None:
         default=3,
         help="time each step this many times and keep the best (default 3)",
     )
+    parser.add_argument(
+        "--parts",
+        type=Path,
+        help="folder of Parquet parts (written there with write_large_orders if empty): run "
+        "the pack as SQL, salesnb on DuckDB and salesnb on polars lazy (see --spark)",
+    )
+    parser.add_argument("--spark", action="store_true", help="with --parts: also PySpark local")
+    parser.add_argument(
+        "--engines", help="with --parts: comma-separated subset of sn-duckdb,sn-polars,spark"
+    )
     args = parser.parse_args(argv)
+    if args.parts is not None:
+        if args.repeat == 3 and "--repeat" not in (argv or sys.argv):
+            args.repeat = 1
+        main_parts(args)
+        return
 
     import pandas as pd
 

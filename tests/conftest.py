@@ -1,4 +1,4 @@
-"""Shared fixtures: a throwaway PostgreSQL server holding the bundled sample.
+"""Shared fixtures: a throwaway PostgreSQL server holding the bundled sample; a SparkSession.
 
 ``sample_postgres`` (session scope) runs ``initdb`` in a temporary folder (as the
 ``postgres`` user when the tests run as root: PostgreSQL refuses to run as
@@ -8,6 +8,10 @@ folder, loads ``data/sample`` into it (typed by the contract: numbers as
 as ``crm.orders``) and stops and deletes it at the end of the session, also
 when a test fails. It skips with the reason when no PostgreSQL server binaries
 or no psycopg driver are installed.
+
+``spark`` (session scope) is a local PySpark session (``local[1]``, UI off, one
+shuffle partition, session time zone UTC, log level ERROR) for the KPI engine
+matrix; it skips with the reason when PySpark or Java is missing.
 """
 
 from __future__ import annotations
@@ -135,3 +139,34 @@ def sample_postgres():
         if pg_ctl is not None:
             subprocess.run([*pg_ctl, "-m", "immediate", "stop"], capture_output=True, timeout=60)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A local SparkSession for the engine tests (one core, no UI, UTC, quiet).
+
+    Skips with the reason when PySpark or a Java runtime is not installed.
+    """
+    pytest.importorskip("pyspark", reason='PySpark: pip install "salesnb[test]"')
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("no Java runtime (java on PATH or JAVA_HOME): PySpark needs Java 17+")
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[1]")
+        .appName("salesnb-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.default.parallelism", "1")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.adaptive.enabled", "false")
+        .config("spark.sql.codegen.wholeStage", "false")
+        .config("spark.driver.memory", "1g")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    try:
+        yield session
+    finally:
+        session.stop()

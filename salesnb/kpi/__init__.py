@@ -7,9 +7,11 @@ Families: :mod:`~salesnb.kpi.pipeline` (leads, funnel, win rate, cycle, velocity
 accuracy), :mod:`~salesnb.kpi.collections` (order status, payments, receivables, DSO)
 and :mod:`~salesnb.kpi.market` (price index).
 
-Every KPI takes pandas or polars DataFrames (or lazy frames: polars LazyFrame, DuckDB
-relation) and returns the same kind; see :mod:`salesnb.periods` for periods and
-fiscal years.
+Every KPI takes pandas or polars DataFrames, or lazy frames (polars LazyFrame, DuckDB
+relation from any connection, PySpark DataFrame), and returns the same kind, lazy
+inputs giving lazy results on the same engine; polars is not needed for DuckDB or
+Spark. Dask is not supported (a ``TypeError`` names the type received and the
+supported engines). See :mod:`salesnb.periods` for periods and fiscal years.
 """
 
 from salesnb.kpi._frame import MissingColumnsError

@@ -100,6 +100,8 @@ __all__ = [
     "open_frame",
     "close_frame",
     "align_backend",
+    "frame_from_arrow",
+    "SUPPORTED_ENGINES",
     "column_names",
     "require_columns",
     "as_list",
@@ -124,12 +126,27 @@ def _is_lazy(native) -> bool:
     return isinstance(nw.from_native(native), nw.LazyFrame)
 
 
+#: The engines the KPIs are written and tested for (named in errors).
+SUPPORTED_ENGINES = (
+    "pandas DataFrame, polars DataFrame or LazyFrame, DuckDB relation (any connection) "
+    "or PySpark DataFrame"
+)
+
+
+def _unsupported(data, table: str) -> TypeError:
+    kind = type(data)
+    return TypeError(
+        f"{table} must be a {SUPPORTED_ENGINES}; got {kind.__module__}.{kind.__name__} "
+        "(Dask is not supported: use DuckDB, polars or PySpark for data larger than memory)"
+    )
+
+
 def open_frame(data, *, table: str, required: Iterable[str] = ()) -> nw.LazyFrame:
     """Wrap a native frame as a ``narwhals.LazyFrame`` and check its columns.
 
     Parameters
     ----------
-    data : pandas.DataFrame, polars.DataFrame, polars.LazyFrame or DuckDB relation
+    data : pandas.DataFrame, polars.DataFrame, polars.LazyFrame, DuckDB relation or PySpark DataFrame
     table : str
         Name of the table for messages (``"orders"``).
     required : iterable of str
@@ -138,19 +155,21 @@ def open_frame(data, *, table: str, required: Iterable[str] = ()) -> nw.LazyFram
     Raises
     ------
     TypeError
-        When ``data`` is not a data frame narwhals understands.
+        When ``data`` is not a frame of a supported engine (Dask, Ibis and any
+        object that is not a data frame); the message names the type received
+        and the supported engines.
     MissingColumnsError
         When a required column is absent.
     """
     try:
         frame = nw.from_native(data)
     except TypeError:
-        raise TypeError(
-            f"{table} must be a pandas or polars DataFrame, a polars LazyFrame or a "
-            f"DuckDB relation, got {type(data).__name__}"
-        ) from None
+        raise _unsupported(data, table) from None
     if not isinstance(frame, nw.LazyFrame | nw.DataFrame):
-        raise TypeError(f"{table} must be a data frame, got {type(data).__name__}")
+        raise _unsupported(data, table)
+    impl = frame.implementation
+    if impl.is_dask() or impl.is_ibis():
+        raise _unsupported(data, table)
     lazy = frame.lazy() if isinstance(frame, nw.DataFrame) else frame
     require_columns(lazy, required, table=table)
     return lazy
@@ -174,7 +193,12 @@ def close_frame(result: nw.LazyFrame | nw.DataFrame, *, like):
 
 
 def align_backend(data, like: nw.LazyFrame, *, table: str) -> nw.LazyFrame:
-    """Open a second table on the same backend as ``like`` (converting if needed)."""
+    """Open a second table on the same backend as ``like`` (converting if needed).
+
+    A table of another backend is computed (it is a small lookup table such as
+    ``reps``) and rebuilt with :func:`frame_from_arrow` on the backend,
+    connection or session of ``like``.
+    """
     other = open_frame(data, table=table)
     target = like.implementation
     if other.implementation == target:
@@ -184,7 +208,44 @@ def align_backend(data, like: nw.LazyFrame, *, table: str) -> nw.LazyFrame:
         return nw.from_native(eager.to_pandas()).lazy()
     if target.is_polars():
         return nw.from_native(eager.to_polars()).lazy()
-    return eager.lazy(backend=target)
+    return frame_from_arrow(eager.to_arrow(), like=like)
+
+
+def frame_from_arrow(table: pa.Table, *, like: nw.LazyFrame) -> nw.LazyFrame:
+    """A lazy frame holding the Arrow ``table`` on the backend of ``like``.
+
+    The frame is created where ``like`` lives, so the two can be joined:
+    pandas and polars frames in memory; a DuckDB relation on the connection
+    of ``like`` (through the relation's own ``query``, which runs on its
+    connection: a relation from ``duckdb.connect()`` cannot be joined with
+    one of the default connection); a Spark DataFrame in the session of
+    ``like`` (``DataFrame.sparkSession``). polars is not needed for DuckDB or
+    Spark.
+    """
+    impl = like.implementation
+    if impl.is_pandas():
+        return nw.from_native(table.to_pandas()).lazy()
+    if impl.is_polars():
+        return nw.from_native(table, eager_only=True).lazy(backend=impl)
+    native = nw.to_native(like)
+    if impl.is_duckdb():
+        return nw.from_native(_duckdb_relation(native, table))
+    if impl.is_spark_like():
+        session = native.sparkSession
+        return nw.from_native(table, eager_only=True).lazy(backend=impl, session=session)
+    raise TypeError(f"cannot create a helper table on {impl}; expected {SUPPORTED_ENGINES}")
+
+
+def _duckdb_relation(relation, table: pa.Table):
+    """The Arrow ``table`` as a relation on the connection of ``relation``.
+
+    ``DuckDBPyRelation.query`` runs its SQL on the relation's connection; the
+    SQL names the local variable ``__salesnb_arrow``, which DuckDB reads by
+    its replacement scan of Python objects (the table stays referenced by the
+    new relation).
+    """
+    __salesnb_arrow = table  # noqa: F841 - read by DuckDB's replacement scan
+    return relation.query("__salesnb_like", "SELECT * FROM __salesnb_arrow")
 
 
 def column_names(frame: nw.LazyFrame | nw.DataFrame) -> list[str]:
@@ -392,11 +453,24 @@ def add_comparisons(
 
 
 def _shared(frame: nw.LazyFrame) -> nw.LazyFrame:
-    """Mark a lazy polars frame that is joined with itself, so polars computes it once."""
+    """Make a frame that is joined with itself be computed once.
+
+    ``frame`` is an aggregate (one row per period and group, small). polars:
+    marked with ``cache()`` (still lazy). DuckDB: the relational API writes
+    every reference to a relation as a separate ``NOT MATERIALIZED`` CTE, so
+    a self-join would scan and aggregate the input once per reference (three
+    times for previous-period and last-year comparisons); the aggregate is
+    computed here and held as a relation on the same connection
+    (:func:`frame_from_arrow`). Other engines are left as they are (Spark
+    reuses identical exchanges itself).
+    """
     native = nw.to_native(frame)
+    impl = frame.implementation
     cache = getattr(native, "cache", None)
-    if frame.implementation.is_polars() and callable(cache):
+    if impl.is_polars() and callable(cache):
         return nw.from_native(cache())
+    if impl.is_duckdb():
+        return frame_from_arrow(frame.collect(backend="pyarrow").to_native(), like=frame)
     return frame
 
 
@@ -469,11 +543,43 @@ def as_datetime(value) -> _dt.datetime:
     return ts.to_pydatetime()
 
 
-def days_between(later, earlier) -> nw.Expr:
-    """``later - earlier`` in (fractional) days as a float expression."""
+def days_between(later, earlier, *, like: nw.LazyFrame | None = None) -> nw.Expr:
+    """``later - earlier`` in (fractional) days as a float expression.
+
+    ``like`` is the frame the expression is for: on Spark (which has no
+    duration type to take ``total_seconds`` of) both instants are turned into
+    seconds since 1970 from their calendar fields (:func:`_epoch_seconds`);
+    other engines subtract the datetimes.
+    """
     a = nw.col(later) if isinstance(later, str) else later
     b = nw.col(earlier) if isinstance(earlier, str) else earlier
+    if like is not None and like.implementation.is_spark_like():
+        return (_epoch_seconds(a) - _epoch_seconds(b)) / 86400.0
     return (a - b).dt.total_seconds().cast(nw.Float64) / 86400.0
+
+
+def _epoch_seconds(value: nw.Expr) -> nw.Expr:
+    """Seconds since 1970-01-01 of a datetime expression, from its calendar fields.
+
+    Days from the civil date by H. Hinnant's ``days_from_civil`` (proleptic
+    Gregorian calendar, integer arithmetic only), plus the time of day to the
+    microsecond. Only field extraction and arithmetic: it runs on every engine,
+    for ``TIMESTAMP`` and ``TIMESTAMP_NTZ`` columns alike.
+    """
+    month = value.dt.month().cast(nw.Int64)
+    year = value.dt.year().cast(nw.Int64) - nw.when(month <= 2).then(1).otherwise(0)
+    era = year // 400
+    yoe = year - era * 400
+    doy = (153 * ((month + 9) % 12) + 2) // 5 + value.dt.day().cast(nw.Int64) - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    days = era * 146097 + doe - 719468
+    seconds = (
+        value.dt.hour().cast(nw.Int64) * 3600
+        + value.dt.minute().cast(nw.Int64) * 60
+        + value.dt.second().cast(nw.Int64)
+    )
+    micros = value.dt.microsecond().cast(nw.Float64) / 1e6
+    return (days * 86400 + seconds).cast(nw.Float64) + micros
 
 
 def encode_keys(frame: nw.LazyFrame, columns: Sequence[str]) -> nw.LazyFrame:

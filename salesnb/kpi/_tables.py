@@ -23,6 +23,7 @@ from salesnb.kpi._frame import (
     attach_columns,
     close_frame,
     finish,
+    frame_from_arrow,
     open_frame,
     require_columns,
     with_period,
@@ -90,11 +91,16 @@ def _aggregate(frame: nw.LazyFrame, keys: Sequence[str], *aggs: nw.Expr) -> nw.L
 
 
 def _literal_frame(data: dict, *, like: nw.LazyFrame, schema: dict) -> nw.LazyFrame:
-    """A small lazy frame built from Python lists on the backend of ``like``."""
+    """A small lazy frame built from Python lists on the backend of ``like``.
+
+    Lazy engines get it on the connection / session of ``like``
+    (:func:`~salesnb.kpi._frame.frame_from_arrow`), built through pyarrow.
+    """
     impl = like.implementation
     if impl.is_pandas() or impl.is_polars():
         return nw.from_dict(data, schema=schema, backend=impl).lazy()
-    return nw.from_dict(data, schema=schema, backend="polars").lazy(backend=impl)
+    table = nw.to_native(nw.from_dict(data, schema=schema, backend="pyarrow"))
+    return frame_from_arrow(table, like=like)
 
 
 def _join(
@@ -124,12 +130,21 @@ def _join(
 
 
 def _bounds(frame: nw.LazyFrame, column: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    """Smallest and largest value of a date column (None when there is none)."""
+    """Smallest and largest value of a date column (None when there is none), naive."""
     row = frame.select(nw.col(column).min().alias("lo"), nw.col(column).max().alias("hi")).collect()
-    lo, hi = row.item(0, "lo"), row.item(0, "hi")
-    lo = None if lo is None or pd.isna(lo) else pd.Timestamp(lo)
-    hi = None if hi is None or pd.isna(hi) else pd.Timestamp(hi)
-    return lo, hi
+    return _naive(row.item(0, "lo")), _naive(row.item(0, "hi"))
+
+
+def _naive(value) -> pd.Timestamp | None:
+    """A collected date as a naive ``Timestamp`` (None when missing).
+
+    Spark reports its ``TIMESTAMP`` columns in the session time zone; the
+    wall-clock time is kept, as the other engines give it.
+    """
+    if value is None or pd.isna(value):
+        return None
+    ts = pd.Timestamp(value)
+    return ts.tz_localize(None) if ts.tzinfo is not None else ts
 
 
 def _starts_frame(

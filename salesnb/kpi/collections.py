@@ -114,7 +114,7 @@ def order_status_rates(
     frame = _open(orders, ["order_date", "status"], by, extra=["fulfilled_at"])
     if "fulfilled_at" in column_names(frame):
         days = nw.when(nw.col("status") != "cancelled").then(
-            days_between("fulfilled_at", "order_date")
+            days_between("fulfilled_at", "order_date", like=frame)
         )
     else:
         days = nw.lit(None, dtype=nw.Float64)
@@ -347,7 +347,7 @@ def receivables_ageing(orders, *, as_of, by=None):
     """
     by = as_list(by)
     frame = _receivables(orders, as_of=as_of, by=by).filter(~nw.col("__paid"))
-    d = days_between(nw.lit(as_datetime(pd.Timestamp(as_of).normalize())), "due_date")
+    d = days_between(nw.lit(as_datetime(pd.Timestamp(as_of).normalize())), "due_date", like=frame)
     bucket = (
         nw.when(d.is_null() | (d <= 0))
         .then(nw.lit(0))
@@ -475,7 +475,7 @@ def days_sales_outstanding(
         nw.col("revenue").cast(nw.Float64),
         # float noise of the running sum: receivables are sums of amounts
         nw.col("receivables").cast(nw.Float64).round(6),
-        days=days_between(end, PERIOD_START).round(0),
+        days=days_between(end, PERIOD_START, like=out).round(0),
     ).with_columns(dso=ratio("receivables", "revenue") * nw.col("days"))
     out = finish(
         out,

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import narwhals as nw
 
-from salesnb.kpi._frame import PERIOD_START, close_frame, finish, open_frame, ratio
+from salesnb.kpi._frame import (
+    PERIOD_START,
+    close_frame,
+    finish,
+    frame_from_arrow,
+    open_frame,
+    ratio,
+)
 from salesnb.kpi._tables import _bounds, _incomplete_start, _literal_frame, _note
 from salesnb.kpi.customers.orders import _active
 from salesnb.periods import Period, normalize_freq, period_label_expr, period_range
@@ -205,7 +212,7 @@ def retention_matrix(retention, *, values: str = "retention"):
             nw.col("period_index").cast(nw.Int64),
             nw.col(values).cast(nw.Float64).fill_null(sentinel).fill_nan(sentinel).alias("__v"),
         )
-        .collect(backend=None if native_pivot else "polars")
+        .collect(backend=None if native_pivot else "pandas")
         .sort(["period_index", "cohort_start"])
     )
     indexes = sorted(set(eager["period_index"].to_list()))
@@ -217,7 +224,7 @@ def retention_matrix(retention, *, values: str = "retention"):
         "cohort", *[nw.when(nw.col(c) != sentinel).then(nw.col(c)).alias(c) for c in columns]
     )
     if isinstance(nw.from_native(retention), nw.LazyFrame):
-        out = wide.lazy() if impl.is_polars() else wide.lazy(backend=impl)
+        out = wide.lazy() if impl.is_polars() else frame_from_arrow(wide.to_arrow(), like=frame)
     else:
         out = wide
     return close_frame(out, like=retention)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import warnings
 
 import narwhals as nw
@@ -49,8 +50,8 @@ def _purchase_windows(ords: nw.LazyFrame, *, end, window_days: float, dtype) -> 
     return purchases.with_columns(
         __exposure=nw.min_horizontal(
             nw.lit(float(window_days)),
-            days_between("__next", "__purchase"),
-            days_between(nw.lit(end), "__purchase"),
+            days_between("__next", "__purchase", like=purchases),
+            days_between(nw.lit(end), "__purchase", like=purchases),
         )
     )
 
@@ -60,19 +61,59 @@ def _events_in_windows(
 ) -> nw.LazyFrame:
     """The events before ``end`` within ``window_days`` after the customer's latest purchase."""
     events = events.filter(~nw.col("event_at").is_null() & (nw.col("event_at") < nw.lit(end)))
-    # the join key is duplicated: some backends (DuckDB) drop the right key column
-    events = events.sort("event_at").join_asof(
-        purchases.select(
-            "customer_id", "__purchase", nw.col("__purchase").alias("__purchase_key")
-        ).sort("__purchase_key"),
-        left_on="event_at",
-        right_on="__purchase_key",
-        by="customer_id",
-        strategy="backward",
-    )
+    impl = events.implementation
+    if impl.is_pandas() or impl.is_polars():
+        # the join key is duplicated: some backends (DuckDB) drop the right key column
+        events = events.sort("event_at").join_asof(
+            purchases.select(
+                "customer_id", "__purchase", nw.col("__purchase").alias("__purchase_key")
+            ).sort("__purchase_key"),
+            left_on="event_at",
+            right_on="__purchase_key",
+            by="customer_id",
+            strategy="backward",
+        )
+    else:
+        events = _latest_purchase(events, purchases)
     return events.filter(
         ~nw.col("__purchase").is_null()
-        & (days_between("event_at", "__purchase") < float(window_days))
+        & (days_between("event_at", "__purchase", like=events) < float(window_days))
+    )
+
+
+_NO_PURCHASE = _dt.datetime(1700, 1, 1)  # within the range of nanosecond timestamps
+
+
+def _latest_purchase(events: nw.LazyFrame, purchases: nw.LazyFrame) -> nw.LazyFrame:
+    """``events`` with ``__purchase``: the customer's latest purchase at or before ``event_at``.
+
+    The as-of join written with a window (SQL engines and Spark have no as-of
+    join in narwhals): purchases and event times of a customer in one column,
+    ordered by time (a purchase before an event of the same time), and the
+    running maximum of the purchase times (events carry a time before any
+    purchase, :data:`_NO_PURCHASE`, which reads back as missing).
+    """
+    dtype = purchases.collect_schema()["__purchase"]
+    stamps = [
+        purchases.select(
+            "customer_id", nw.col("__purchase").alias("__t"), __k=nw.lit(0), __p="__purchase"
+        ),
+        events.select("customer_id", nw.col("event_at").cast(dtype).alias("__t"))
+        .unique()
+        .with_columns(__k=nw.lit(1), __p=nw.lit(_NO_PURCHASE).cast(dtype)),
+    ]
+    latest = (
+        nw.concat(stamps, how="vertical")
+        .with_columns(nw.col("__p").cum_max().over("customer_id", order_by=["__t", "__k"]))
+        .filter(nw.col("__k") == 1)
+        .select("customer_id", "__t", __purchase=nw.col("__p"))
+    )
+    events = events.with_columns(__t=nw.col("event_at").cast(dtype))
+    out = events.join(latest, on=["customer_id", "__t"], how="left").drop("__t")
+    return out.with_columns(
+        __purchase=nw.when(nw.col("__purchase") != nw.lit(_NO_PURCHASE).cast(dtype)).then(
+            nw.col("__purchase")
+        )
     )
 
 

@@ -64,7 +64,9 @@ def _observed_lifespan(frame: nw.LazyFrame, *, by) -> nw.LazyFrame:
     per_customer = frame.group_by(["customer_id", *by]).agg(
         nw.col("order_date").min().alias("__first"), nw.col("order_date").max().alias("__last")
     )
-    per_customer = per_customer.with_columns(__life=days_between("__last", "__first") / _YEAR_DAYS)
+    per_customer = per_customer.with_columns(
+        __life=days_between("__last", "__first", like=frame) / _YEAR_DAYS
+    )
     if by:
         return per_customer.group_by(by).agg(nw.col("__life").mean().alias("lifespan_years"))
     return per_customer.select(nw.col("__life").mean().alias("lifespan_years"))

@@ -170,12 +170,14 @@ def rfm_scores(orders, *, as_of, include_cancelled: bool = False):
         nw.col("__day").max().alias("__last_day"),
     )
     out = out.with_columns(
-        recency_days=days_between(nw.lit(day), nw.col("last_order_date").dt.truncate("1d"))
+        recency_days=days_between(
+            nw.lit(day), nw.col("last_order_date").dt.truncate("1d"), like=out
+        )
         .round(0)
         .cast(nw.Int64),
         frequency=nw.col("frequency").cast(nw.Int64),
         __m=nw.col("monetary").round(6),
-        __span=days_between("__last_day", "__first_day"),
+        __span=days_between("__last_day", "__first_day", like=out),
     )
     out = out.with_columns(
         r_score=_quintile("recency_days", lower_is_better=True),

@@ -242,7 +242,7 @@ def _with_cycle(frame: nw.LazyFrame, status: Sequence[str]) -> nw.LazyFrame:
         nw.col("status").is_in(list(status))
         & ~nw.col("closed_at").is_null()
         & ~nw.col("created_at").is_null()
-    ).with_columns(__cycle=days_between("closed_at", "created_at"), __one=nw.lit(1))
+    ).with_columns(__cycle=days_between("closed_at", "created_at", like=frame), __one=nw.lit(1))
 
 
 def sales_cycle_days(
@@ -517,7 +517,7 @@ def sales_velocity(
         .then(nw.col("__amount"))
         .otherwise(nw.lit(0.0)),
         __won_cycle=nw.when(nw.col("__won") == 1)
-        .then(days_between("closed_at", "created_at"))
+        .then(days_between("closed_at", "created_at", like=frame))
         .otherwise(nw.lit(0.0)),
     )
     out = _aggregate(

@@ -460,7 +460,7 @@ def stale_deals(
     )
     frame = frame.with_columns(
         days_idle=days_between(
-            nw.lit(_day(as_of)), nw.col("last_touch_at").dt.truncate("1d")
+            nw.lit(_day(as_of)), nw.col("last_touch_at").dt.truncate("1d"), like=frame
         ).round(0)
     )
     frame = frame.with_columns(__stale=_flag(nw.col("days_idle") > nw.col("threshold_days")))
@@ -561,7 +561,7 @@ def slipped_deals(opportunities, *, as_of, by=None, reps=None, customers=None):
     day = _day(as_of)
     frame = frame.filter((nw.col("status") == "open") & _created_by(as_of)).with_columns(
         days_slipped=days_between(
-            nw.lit(day), nw.col("expected_close_date").dt.truncate("1d")
+            nw.lit(day), nw.col("expected_close_date").dt.truncate("1d"), like=frame
         ).round(0),
         __amount=_value(),
     )

@@ -245,7 +245,9 @@ def lead_conversion_rate(
     if "converted_at" in names:
         converted = ~nw.col("converted_at").is_null()
         if within_days is not None:
-            converted = converted & (days_between("converted_at", "created_at") <= within_days)
+            converted = converted & (
+                days_between("converted_at", "created_at", like=frame) <= within_days
+            )
         if as_of is not None:
             converted = converted & (nw.col("converted_at") < nw.lit(_day_after(as_of)))
     elif "converted" in names:

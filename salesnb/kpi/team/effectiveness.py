@@ -79,7 +79,9 @@ def _deal_measures(opportunities, *, like, freq, fiscal_year_start) -> nw.LazyFr
     opp = opp.with_columns(
         __won=_flag(nw.col("status") == "won"),
         __lost=_flag(nw.col("status") == "lost"),
-        __cycle=nw.when(nw.col("status") == "won").then(days_between("closed_at", "created_at")),
+        __cycle=nw.when(nw.col("status") == "won").then(
+            days_between("closed_at", "created_at", like=opp)
+        ),
     )
     return opp.group_by([PERIOD_START, "rep_id"]).agg(
         nw.col("__won").sum().alias("won_deals"),

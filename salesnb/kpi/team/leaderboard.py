@@ -9,6 +9,7 @@ import narwhals as nw
 
 from salesnb.kpi._frame import (
     PERIOD_START,
+    _shared,
     add_comparisons,
     as_list,
     attach_columns,
@@ -201,6 +202,8 @@ def leaderboard(
         include_cancelled=include_cancelled,
         as_of=as_of,
     )
+    # each measure (an aggregate) is used twice: for the keys and in the join
+    measures = {name: _shared(m) for name, m in measures.items()}
     keys = nw.concat(
         [m.select(PERIOD_START, "rep_id") for m in measures.values()], how="vertical"
     ).unique()
