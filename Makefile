@@ -10,7 +10,7 @@ QUARTER ?=
 JOBS ?= 2
 DATA ?= data/sample
 
-.PHONY: help setup report test test-fast lab lint format data bench contract clean
+.PHONY: help setup report test test-fast test-spark lab lint format data bench contract clean
 
 help: ## Show this help
 	@echo "salesnb — make targets:"
@@ -29,12 +29,15 @@ setup: $(STAMP) ## Create .venv and install salesnb with its test tools (automat
 report: $(STAMP) ## Render the report pack for the latest complete quarter of data/sample (QUARTER=2026Q3 JOBS=2 DATA=...)
 	$(VENV)/bin/salesnb report --data $(DATA) --jobs $(JOBS) $(if $(QUARTER),--quarter $(QUARTER),)
 
-test: $(STAMP) ## Run the whole test suite: unit tests, doctests, notebooks
-	$(PY) -m pytest tests salesnb
+test: $(STAMP) ## Run the test suite: unit tests, doctests, notebooks (Spark tests: make test-spark)
+	$(PY) -m pytest tests salesnb -m "not spark"
 	$(PY) -m pytest -p no:randomly --nbval-lax notebooks/
 
-test-fast: $(STAMP) ## Unit tests and doctests only (no notebook execution)
-	$(PY) -m pytest tests salesnb -m "not slow"
+test-fast: $(STAMP) ## Unit tests and doctests only (no notebook execution, no Spark)
+	$(PY) -m pytest tests salesnb -m "not slow and not spark"
+
+test-spark: $(STAMP) ## Every KPI and scan on a local PySpark session (needs Java 17+; minutes)
+	$(PY) -m pytest tests -m spark
 
 lab: $(STAMP) ## Open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)

@@ -226,19 +226,6 @@ def _same(got: pd.DataFrame, want: pd.DataFrame, table: str) -> None:
             ), (table, col)
 
 
-@pytest.fixture(scope="module")
-def spark():
-    pytest.importorskip("pyspark")
-    from pyspark.sql import SparkSession
-
-    return (
-        SparkSession.builder.master("local[1]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .getOrCreate()
-    )
-
-
 @pytest.mark.slow
 def test_spark_counts_the_same_rules(folder, spark):
     data = salesnb.scan(folder, engine="spark", session=spark, as_of="2025-02-28")
