@@ -10,7 +10,7 @@ QUARTER ?=
 JOBS ?= 2
 DATA ?= data/sample
 
-.PHONY: help setup report test test-fast test-spark lab lint format data bench contract clean
+.PHONY: help setup report test test-fast test-engines lab lint format data bench contract clean
 
 help: ## Show this help
 	@echo "salesnb — make targets:"
@@ -29,15 +29,15 @@ setup: $(STAMP) ## Create .venv and install salesnb with its test tools (automat
 report: $(STAMP) ## Render the report pack for the latest complete quarter of data/sample (QUARTER=2026Q3 JOBS=2 DATA=...)
 	$(VENV)/bin/salesnb report --data $(DATA) --jobs $(JOBS) $(if $(QUARTER),--quarter $(QUARTER),)
 
-test: $(STAMP) ## Run the test suite: unit tests, doctests, notebooks (Spark tests: make test-spark)
-	$(PY) -m pytest tests salesnb -m "not spark"
+test: $(STAMP) ## Run the test suite: unit tests, doctests, notebooks (engine runs: make test-engines)
+	$(PY) -m pytest tests salesnb -m "not engines"
 	$(PY) -m pytest -p no:randomly --nbval-lax notebooks/
 
 test-fast: $(STAMP) ## Unit tests and doctests only (no notebook execution, no Spark)
-	$(PY) -m pytest tests salesnb -m "not slow and not spark"
+	$(PY) -m pytest tests salesnb -m "not slow and not engines"
 
-test-spark: $(STAMP) ## Every KPI and scan on a local PySpark session (needs Java 17+; minutes)
-	$(PY) -m pytest tests -m spark
+test-engines: $(STAMP) ## Every KPI and scan on local PySpark (needs Java 17+), packs on DuckDB (minutes)
+	$(PY) -m pytest tests -m engines
 
 lab: $(STAMP) ## Open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)

@@ -173,9 +173,9 @@ def spark():
 
 
 def pytest_collection_modifyitems(config, items):
-    """Every test that uses the ``spark`` fixture is marked ``spark``: ``make test``
+    """Every test that uses the ``spark`` fixture is marked ``engines``: ``make test``
     leaves them out (a JVM and one Spark job per KPI take minutes), ``make
-    test-spark`` runs them, and CI (``.ci/run``) runs both."""
+    test-engines`` runs them, and CI (``.ci/run``) runs both."""
     for item in items:
         if "spark" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.spark)
+            item.add_marker(pytest.mark.engines)

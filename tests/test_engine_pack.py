@@ -165,6 +165,7 @@ def _headline_html(pack_dir) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.engines
 def test_executive_summary_on_duckdb_equals_pandas(tmp_path):
     """The headline KPIs of the sample computed on DuckDB read exactly as on pandas."""
     from pathlib import Path
