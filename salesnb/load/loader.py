@@ -314,16 +314,19 @@ def _prepare(
     return out, raw_frame
 
 
+def given_as_of(given: Any) -> pd.Timestamp:
+    """An ``as_of`` the caller or the mapping gave, as a day; a clear error when not a date."""
+    try:
+        return pd.Timestamp(given).normalize()
+    except (ValueError, TypeError) as exc:
+        raise SelectionError(f"as_of {given!r} is not a date (expected e.g. 2025-09-30)") from exc
+
+
 def _decide_as_of(
     given: Any, parsed: dict[str, pd.DataFrame], problems: _Collector
 ) -> pd.Timestamp:
     if given is not None:
-        try:
-            return pd.Timestamp(given).normalize()
-        except (ValueError, TypeError) as exc:
-            raise SelectionError(
-                f"as_of {given!r} is not a date (expected e.g. 2025-09-30)"
-            ) from exc
+        return given_as_of(given)
     today = pd.Timestamp.today().normalize()
     latest = pd.NaT
     for table, frame in parsed.items():

@@ -62,6 +62,7 @@ from salesnb.load.lazy_plan import (
     trimmed_items,
 )
 from salesnb.load.lazy_sql import Dialect, missing_words, number, timestamp  # noqa: F401
+from salesnb.load.loader import given_as_of
 from salesnb.load.mapping import read_mapping
 from salesnb.load.parse import _DATE_CANDIDATES
 from salesnb.load.sources import _find_file, _hive_values, _Parts, _table_parts, redact_url
@@ -596,12 +597,7 @@ def _profile(
 def _decide_as_of(given: Any, run: _Run) -> pd.Timestamp:
     """The given ``as_of``, else the latest event date not after today (one query per table)."""
     if given is not None:
-        try:
-            return pd.Timestamp(given).normalize()
-        except (ValueError, TypeError) as exc:
-            raise SelectionError(
-                f"as_of {given!r} is not a date (expected e.g. 2025-09-30)"
-            ) from exc
+        return given_as_of(given)
     today = pd.Timestamp.today().normalize()
     limit = run.d.lit(str((today + pd.Timedelta(days=1)).date()))
     latest = pd.NaT

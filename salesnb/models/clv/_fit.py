@@ -93,6 +93,28 @@ def _with_given_params(model, params: Mapping[str, float]):
     return model
 
 
+def _objective(data, pen: float):
+    """``log_theta -> (-LL / n + pen * |theta|^2, gradient)``, the per-customer objective.
+
+    ``data`` has ``n`` (customers, weighted) and ``loglik(theta) -> (LL, dLL/dtheta)``;
+    the parameters are optimised on the log scale (``theta = exp(log_theta)``), so the
+    gradient is chained through ``theta``. A non-finite value returns ``inf`` (the
+    optimiser backs off).
+    """
+    n = data.n
+
+    def objective(log_theta: np.ndarray) -> tuple[float, np.ndarray]:
+        theta = np.exp(log_theta)
+        ll, grad = data.loglik(theta)
+        value = -ll / n + pen * theta @ theta
+        g = theta * (-grad / n + 2.0 * pen * theta)
+        if not np.isfinite(value):
+            return np.inf, np.zeros_like(g)
+        return value, g
+
+    return objective
+
+
 def _maximise(
     objective,
     x0: np.ndarray,

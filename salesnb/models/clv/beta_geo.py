@@ -56,6 +56,7 @@ from sklearn.utils.validation import check_is_fitted
 from salesnb.models.clv._fit import (
     _factorize,
     _maximise,
+    _objective,
     _params_table,
     _sample_weight,
     _standard_errors,
@@ -290,22 +291,6 @@ class _BetaGeoData:
         h[2, 2] -= s.sum() / a**2
         h[3, 3] += _wsum(s, (inv_bx * inv_bx)[self.p_cx])
         return np.triu(h) + np.triu(h, 1).T
-
-
-def _objective(data: _BetaGeoData, pen: float):
-    """``log_theta -> (-LL / n + pen * |theta|^2, gradient)``, the per-customer objective."""
-    n = data.n
-
-    def objective(log_theta: np.ndarray) -> tuple[float, np.ndarray]:
-        theta = np.exp(log_theta)
-        ll, grad = data.loglik(theta)
-        value = -ll / n + pen * theta @ theta
-        g = theta * (-grad / n + 2.0 * pen * theta)
-        if not np.isfinite(value):
-            return np.inf, np.zeros_like(g)
-        return value, g
-
-    return objective
 
 
 def _warm_start(x, tx, T, w, init: np.ndarray, pen: float) -> tuple[np.ndarray, Any]:

@@ -32,6 +32,7 @@ from salesnb.models.clv._fit import (
     _factorize,
     _maximise,
     _numerical_hessian,
+    _objective,
     _params_table,
     _sample_weight,
     _standard_errors,
@@ -257,15 +258,7 @@ class GammaGamma(BaseEstimator):
         x, m, w = x[usable], m[usable], w[usable]
         data = _GammaGammaData(x, m, w)
         n, pen = data.n, float(self.penalizer_coef)
-
-        def objective(log_theta: np.ndarray) -> tuple[float, np.ndarray]:
-            theta = np.exp(log_theta)
-            ll, grad = data.loglik(theta)
-            value = -ll / n + pen * theta @ theta
-            g = theta * (-grad / n + 2.0 * pen * theta)
-            if not np.isfinite(value):
-                return np.inf, np.zeros_like(g)
-            return value, g
+        objective = _objective(data, pen)
 
         if self.initial_params is not None:
             missing = [k for k in _GG_PARAMS if k not in self.initial_params]
