@@ -12,6 +12,11 @@ or no psycopg driver are installed.
 ``spark`` (session scope) is a local PySpark session (``local[1]``, UI off, one
 shuffle partition, session time zone UTC, log level ERROR) for the KPI engine
 matrix; it skips with the reason when PySpark or Java is missing.
+
+``sample_pack`` (session scope) is one ``salesnb report`` run on the bundled sample
+(``report.run_report``'s result, its pages in ``.out_dir``): every test that reads
+the default pack's pages, index, workbook or run.json uses it instead of rendering
+its own (a pack takes about half a minute).
 """
 
 from __future__ import annotations
@@ -170,6 +175,18 @@ def spark():
         yield session
     finally:
         session.stop()
+
+
+@pytest.fixture(scope="session")
+def sample_pack(tmp_path_factory):
+    """The default report pack rendered once from data/sample (skips when absent)."""
+    sample = Path(__file__).resolve().parent.parent / "data" / "sample"
+    if not (sample / "orders.csv").exists():
+        pytest.skip("data/sample has not been generated")
+    from salesnb import report
+
+    out = tmp_path_factory.mktemp("sample_pack")
+    return report.run_report(data=sample, out=out, jobs=2, progress=False)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -99,12 +99,9 @@ def test_committed_without_outputs_and_calls_salesnb(path):
 
 # -- the pack on the sample ----------------------------------------------------------------
 @pytest.fixture(scope="module")
-def pack(tmp_path_factory):
-    if not (SAMPLE / "orders.csv").exists():
-        pytest.skip("data/sample has not been generated")
-    out = tmp_path_factory.mktemp("reports")
-    result = report.run_report(data=SAMPLE, out=out, jobs=2, progress=False)
-    return result
+def pack(sample_pack):
+    """The sample pack (rendered once per session in conftest.py)."""
+    return sample_pack
 
 
 @pytest.fixture(scope="module")
