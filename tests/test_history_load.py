@@ -175,3 +175,21 @@ def test_declared_pipeline_gives_the_history_its_stages_and_status(tmp_path):
     assert pd.isna(hist["stage"].iloc[3])
     reason = data.rejected["opportunity_history"]["reason"].iloc[0]
     assert "Demo" in reason and "Prospecting, Proposal" in reason
+
+
+def test_optional_history_file_may_be_missing_for_load_and_scan(folder):
+    (folder / "opportunity_history.csv").unlink()
+    mapping = {
+        "tables": {
+            "opportunities": {"file": "opportunities.csv"},
+            "opportunity_history": {"file": "history.csv", "optional": True},
+        }
+    }
+    data = salesnb.load(folder, mapping=mapping, as_of="2025-03-31", errors="raise")
+    assert data.opportunity_history is None and len(data.opportunities) == 2
+    assert any("optional in the mapping" in n for n in data.notes)
+    lazy = salesnb.scan(folder, mapping, engine="duckdb", as_of="2025-03-31")
+    assert lazy.opportunity_history is None
+    mapping["tables"]["opportunity_history"]["optional"] = "yes"
+    with pytest.raises(salesnb.errors.MappingError, match="optional must be true or false"):
+        salesnb.load(folder, mapping=mapping)

@@ -232,6 +232,11 @@ def _read_table(
         batch.notes.append(f"{table}: not loaded: {exc}")
         return
     if raw is None:
+        if tmap.get("optional"):
+            batch.notes.append(
+                f"{table}: not loaded: its file {tmap.get('file', table)!r} is not in the data "
+                "(optional in the mapping)"
+            )
         return
     if len(raw.frame) == 0:
         raw.notes.append(f"{Path(raw.origin).name}: header only, no rows (table {table} is empty)")

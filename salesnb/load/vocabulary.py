@@ -238,6 +238,18 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "converted": ("converted", "is converted", "lead converted"),
         "customer_id": ("converted account", "converted account id", "customer id"),
     },
+    "opportunity_history": {
+        "opportunity_id": ("opportunity id", "deal id", "opportunity", "deal", "record id"),
+        "changed_at": (
+            "created date", "changed at", "change date", "edit date", "modified time",
+            "last modified", "last modified date", "update time", "timestamp",
+        ),
+        "stage": ("stage name", "stage", "deal stage", "to stage", "moved to"),
+        "status": ("status", "deal status"),
+        "amount": ("amount", "value", "deal value"),
+        "expected_close_date": ("close date", "closing date", "expected close date"),
+        "probability": ("probability", "win probability", "deal probability"),
+    },
     "activities": {
         "activity_id": ("activity id", "task id", "event id", "record id", "id"),
         "rep_id": (
@@ -299,6 +311,7 @@ FILE_HINTS: dict[str, tuple[str, ...]] = {
     "products": ("product", "item", "catalog", "price list"),
     "leads": ("lead", "contact", "prospect"),
     "activities": ("activit", "task", "call", "meeting"),
+    "opportunity_history": ("history", "dealflow", "dealupdates"),
     "targets": ("target", "quota"),
     "satisfaction": ("satisfaction", "survey", "enps"),
     "engagement": ("engagement", "web event", "email event"),
