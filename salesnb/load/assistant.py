@@ -45,8 +45,10 @@ from salesnb.load.vocabulary import (
     EXPORT_SIGNATURES,
     FILE_HINTS,
     HEADERS,
+    PERCENT_SHARE,
     STAGE_RANKS,
     header_key,
+    is_percent,
     outcome_of,
     split_prefix,
 )
@@ -439,13 +441,6 @@ def _enum_values(guess: TableGuess, col: str, prof: ColumnProfile) -> None:
         guess.unknown_values[col] = unknown
 
 
-#: A percent probability (``40`` or ``40%``) as a share; text that is no number stays as it
-#: is, so that the load rejects its row with the reason. ``{c}`` is the quoted source column.
-PERCENT_SHARE = (
-    "coalesce(CAST(TRY_CAST(replace(trim({c}), '%', '') AS DOUBLE) / 100 AS VARCHAR), {c})"
-)
-
-
 def _history_columns(guess: TableGuess) -> None:
     """A deal history: status read from the stage; a percent probability made a share."""
     cols = guess.columns
@@ -458,24 +453,10 @@ def _history_columns(guess: TableGuess) -> None:
     prof = guess.profiles.get(prob.source) if prob is not None and prob.source else None
     if prof is None:
         return
-    values = [v for v, _ in prof.counts] or list(prof.examples)
-    if any(_percent(v) for v in values):
+    if any(is_percent(v) for v in [v for v, _ in prof.counts] or prof.examples):
+        why = f'"{prob.source}" holds percentages ({_example_text(prof)}): divided by 100'
         quoted = "`" + prob.source.replace("`", "``") + "`"
-        cols["probability"] = Guess(
-            prob.source,
-            f'"{prob.source}" holds percentages ({_example_text(prof)}): divided by 100',
-            expression=PERCENT_SHARE.format(c=quoted),
-        )
-
-
-def _percent(value: str) -> bool:
-    text = str(value).strip()
-    if text.endswith("%"):
-        return True
-    try:
-        return float(text) > 1
-    except ValueError:
-        return False
+        cols["probability"] = Guess(prob.source, why, expression=PERCENT_SHARE.format(c=quoted))
 
 
 def _order_lines(guess: TableGuess) -> None:

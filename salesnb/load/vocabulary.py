@@ -33,6 +33,8 @@ __all__ = [
     "header_key",
     "split_prefix",
     "outcome_of",
+    "is_percent",
+    "PERCENT_SHARE",
 ]
 
 
@@ -401,3 +403,26 @@ EXPORT_SIGNATURES: dict[str, tuple[str, ...]] = {
     "an ERP order-lines export": ("order id", "order date", "customer id", "sales", "quantity",
                                   "ship date", "row id"),
 }  # fmt: skip
+
+
+#: A percent probability (``40`` or ``40%``) as a share, as a mapping expression; text
+#: that is no number stays as it is, so that the load rejects its row with the reason.
+#: ``{c}`` is the quoted source column.
+PERCENT_SHARE = (
+    "coalesce(CAST(TRY_CAST(replace(trim({c}), '%', '') AS DOUBLE) / 100 AS VARCHAR), {c})"
+)
+
+
+def is_percent(value: object) -> bool:
+    """Whether a probability value is written as a percent: ``40%``, or a number above 1.
+
+    >>> is_percent("40%"), is_percent("40"), is_percent("0.4"), is_percent("high")
+    (True, True, False, False)
+    """
+    text = str(value).strip()
+    if text.endswith("%"):
+        return True
+    try:
+        return float(text) > 1
+    except ValueError:
+        return False
