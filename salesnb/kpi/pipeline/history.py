@@ -207,15 +207,14 @@ def _with_runs(frame: nw.LazyFrame, pipeline: SalesPipeline) -> nw.LazyFrame:
             stage_entry | close_entry | (nw.col("__prev_closed") != nw.col("__closed"))
         ),
     )
+    # the entry times as columns first: pandas does not forward-fill a ``when`` of datetimes
     frame = frame.with_columns(
-        stage_changed_at=nw.when(nw.col("__stage_entry") == 1)
-        .then(nw.col("changed_at"))
-        .fill_null(strategy="forward")
-        .over(_ID, **over),
-        closed_at=nw.when(nw.col("__close_entry") == 1)
-        .then(nw.col("changed_at"))
-        .fill_null(strategy="forward")
-        .over(_ID, **over),
+        stage_changed_at=nw.when(nw.col("__stage_entry") == 1).then(nw.col("changed_at")),
+        closed_at=nw.when(nw.col("__close_entry") == 1).then(nw.col("changed_at")),
+    )
+    frame = frame.with_columns(
+        stage_changed_at=nw.col("stage_changed_at").fill_null(strategy="forward").over(_ID, **over),
+        closed_at=nw.col("closed_at").fill_null(strategy="forward").over(_ID, **over),
         __seg=nw.col("__boundary").cum_sum().over(_ID, **over).cast(nw.Int64),
     )
     return frame.with_columns(
