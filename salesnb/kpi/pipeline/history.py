@@ -26,6 +26,42 @@ Conventions of this module
 - **Amounts**: a missing ``amount`` counts as 0 in value sums and is counted in a
   ``without_amount`` column.
 
+Examples
+--------
+A past quarter seen at its end: rebuild the deals as they stood on 30 June and hand them
+to the KPIs that read the ``opportunities`` table (coverage of the next quarter here).
+On that day O1 was open in proposal at 120 and O2 did not exist yet:
+
+>>> import pandas as pd
+>>> from salesnb import kpi
+>>> history = pd.DataFrame({
+...     "opportunity_id": ["O1", "O1", "O1", "O2"],
+...     "changed_at": pd.to_datetime(["2025-05-05", "2025-06-10", "2025-08-02",
+...                                   "2025-07-01"]),
+...     "stage": ["qualification", "proposal", "proposal", "qualification"],
+...     "status": ["open", "open", "won", "open"],
+...     "amount": [100.0, 120.0, 120.0, 50.0],
+...     "expected_close_date": pd.to_datetime(["2025-08-31"] * 3 + ["2025-09-30"]),
+... })
+>>> june = kpi.opportunities_as_of(history, as_of="2025-06-30")
+>>> targets = pd.DataFrame({"period": ["2025Q3"], "level": ["company"], "key": ["all"],
+...                         "revenue_target": [400.0]})
+>>> cov = kpi.pipeline_coverage(june, targets, period="2025Q3", as_of="2025-06-30")
+>>> print(cov[["pipeline_deals", "pipeline_amount", "coverage"]].to_string(index=False))
+ pipeline_deals  pipeline_amount  coverage
+              1            120.0       0.3
+
+What happened to that pipeline during July and August:
+
+>>> steps = kpi.pipeline_waterfall(history, start="2025-06-30", end="2025-08-31",
+...                                window="2025Q3")
+>>> print(steps[steps["deals"] > 0].to_string(index=False))
+ step  value  deals  without_amount
+start  120.0      1               0
+  new   50.0      1               0
+  won -120.0      1               0
+  end   50.0      1               0
+
 The window functions (previous row, running fill and count per deal, ordered by
 ``changed_at``) are narwhals' ``over(..., order_by=...)``, so the same code runs on
 pandas, polars, DuckDB and Spark; no library offers these CRM-history reconstructions.
