@@ -480,3 +480,35 @@ def test_waterfall_same_day_is_all_zero():
     out = _waterfall(end="2025-06-30").set_index("step")
     assert out.loc["start", "value"] == out.loc["end", "value"] == 1140.0
     assert (out.drop(["start", "end"])["deals"] == 0).all()
+
+
+def test_waterfall_detail_on_spark(spark):
+    """The summary, the snapshot and stage conversion run on Spark in the engine matrix."""
+    run_on_engines(
+        kpi.pipeline_waterfall,
+        WATERFALL_HISTORY,
+        start="2025-06-30",
+        end="2025-09-30",
+        window="2025Q3",
+        detail=True,
+        engines=["spark"],
+        spark=spark,
+    )
+
+
+def test_same_time_rows_close_after_open_and_date_columns():
+    pl = pytest.importorskip("polars")
+    hist = _history(
+        [
+            ("A", "2025-07-01 10:00", "proposal", "won", 100, "2025-08-01"),
+            ("A", "2025-07-01 10:00", "proposal", "open", 100, "2025-08-01"),
+            ("B", "2025-07-01 10:00", "proposal", "open", 50, "2025-08-01"),
+        ]
+    )
+    snap = kpi.opportunities_as_of(hist, as_of="2025-07-01")
+    assert snap["status"].tolist() == ["won", "open"]
+    assert snap["closed_at"].tolist()[0] == T("2025-07-01 10:00")
+    # expected close dates held as dates (no time) in polars
+    dated = pl.from_pandas(hist).with_columns(pl.col("expected_close_date").cast(pl.Date))
+    out = kpi.pipeline_waterfall(dated, start="2025-06-30", end="2025-07-31", window="2025Q3")
+    assert out.filter(pl.col("step") == "new")["value"].to_list() == [50.0]

@@ -173,9 +173,13 @@ def _history(history) -> nw.LazyFrame:
     """The history opened, checked and ordered: ``__closed`` and ``__ord`` (1, 2, ... per deal)."""
     frame = open_frame(history, table=_TABLE, required=HISTORY_COLUMNS)
     frame = _wall_clock(frame, ["changed_at", "expected_close_date"])
-    frame = frame.with_columns(__closed=_flag(nw.col("status").is_in(["won", "lost"])))
+    frame = frame.with_columns(
+        __closed=_flag(nw.col("status").is_in(["won", "lost"])), __ord=nw.lit(1)
+    )
+    # a running sum of ones: narwhals 2.29's ``cum_count().over(order_by=...)`` on pandas
+    # counts in row order, ignoring ``order_by``
     return frame.with_columns(
-        __ord=nw.col("__closed").cum_count().over(_ID, order_by=_ORDER).cast(nw.Int64)
+        __ord=nw.col("__ord").cum_sum().over(_ID, order_by=_ORDER).cast(nw.Int64)
     )
 
 
