@@ -114,6 +114,10 @@ CASES = {
     "payment_status": lambda t: ((t["orders"],), {"as_of": AS_OF, "freq": "quarter"}),
     "receivables_ageing": lambda t: ((t["orders"],), {"as_of": AS_OF, "by": "region"}),
     "days_sales_outstanding": lambda t: ((t["orders"],), {"as_of": AS_OF}),
+    "revenue_bridge": lambda t: (
+        (t["orders"], "2026Q2"),
+        {"previous": "last_year", "by": "region"},
+    ),
     "price_index": lambda t: (
         (t["products"], t["competitor_prices"]),
         {"undercut_threshold": 0.05},

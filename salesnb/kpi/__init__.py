@@ -4,7 +4,8 @@ Families: :mod:`~salesnb.kpi.pipeline` (leads, funnel, win rate, cycle, velocity
 :mod:`~salesnb.kpi.team` (quotas, leaderboard, activities, satisfaction),
 :mod:`~salesnb.kpi.customers` (RFM, cohorts, retention, churn, CLV, CAC),
 :mod:`~salesnb.kpi.revenue` (revenue, growth, new vs recurring, targets, forecast
-accuracy), :mod:`~salesnb.kpi.collections` (order status, payments, receivables, DSO)
+accuracy), :mod:`~salesnb.kpi.bridge` (revenue bridge: price, volume, mix, customers),
+:mod:`~salesnb.kpi.collections` (order status, payments, receivables, DSO)
 and :mod:`~salesnb.kpi.market` (price index).
 
 Every KPI takes pandas or polars DataFrames, or lazy frames (polars LazyFrame, DuckDB
@@ -15,6 +16,7 @@ supported engines). See :mod:`salesnb.periods` for periods and fiscal years.
 """
 
 from salesnb.kpi._frame import MissingColumnsError
+from salesnb.kpi.bridge import BRIDGE_STEPS, revenue_bridge
 from salesnb.kpi.collections import (
     AGEING_BUCKETS,
     days_sales_outstanding,
@@ -108,6 +110,8 @@ __all__ = [
     "target_attainment",
     "actual_vs_projected",
     "forecast_accuracy",
+    "BRIDGE_STEPS",
+    "revenue_bridge",
     "AGEING_BUCKETS",
     "order_status_rates",
     "payment_status",
