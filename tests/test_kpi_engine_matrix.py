@@ -26,8 +26,12 @@ from tests.kpi_engines import run_on_engines
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2026-06-30"
+#: Functions of plain numbers (no table in, a pandas table out): checked below, not per engine.
+SCALAR_ONLY = {"quota_plan"}
 FUNCTIONS = sorted(
-    name for name in kpi.__all__ if callable(getattr(kpi, name)) and name[0].islower()
+    name
+    for name in kpi.__all__
+    if callable(getattr(kpi, name)) and name[0].islower() and name not in SCALAR_ONLY
 )
 
 
@@ -118,6 +122,10 @@ CASES = {
         (t["orders"], "2026Q2"),
         {"previous": "last_year", "by": "region"},
     ),
+    "quota_plan_from_opportunities": lambda t: (
+        (t["opportunities"], t["targets"], t["orders"]),
+        {"period": "2026Q4", "as_of": "2026-09-30", "by": "team", "reps": t["reps"]},
+    ),
     "price_index": lambda t: (
         (t["products"], t["competitor_prices"]),
         {"undercut_threshold": 0.05},
@@ -127,6 +135,11 @@ CASES = {
 
 def test_every_kpi_has_a_case():
     assert sorted(CASES) == FUNCTIONS
+
+
+def test_scalar_only_functions_take_numbers_and_give_pandas():
+    plan = kpi.quota_plan(1_000.0, 0.5, 100.0, 10.0, period="2026Q4")
+    assert isinstance(plan, pd.DataFrame) and len(plan) == 25
 
 
 def _run(name, tables, engine, spark=None):

@@ -5,6 +5,7 @@ Families: :mod:`~salesnb.kpi.pipeline` (leads, funnel, win rate, cycle, velocity
 :mod:`~salesnb.kpi.customers` (RFM, cohorts, retention, churn, CLV, CAC),
 :mod:`~salesnb.kpi.revenue` (revenue, growth, new vs recurring, targets, forecast
 accuracy), :mod:`~salesnb.kpi.bridge` (revenue bridge: price, volume, mix, customers),
+:mod:`~salesnb.kpi.planning` (quota planner: pipeline to create, by when, what-ifs),
 :mod:`~salesnb.kpi.collections` (order status, payments, receivables, DSO)
 and :mod:`~salesnb.kpi.market` (price index).
 
@@ -52,6 +53,7 @@ from salesnb.kpi.pipeline import (
     stale_deals,
     win_rate,
 )
+from salesnb.kpi.planning import PLAN_COLUMNS, quota_plan, quota_plan_from_opportunities
 from salesnb.kpi.revenue import (
     actual_vs_projected,
     forecast_accuracy,
@@ -112,6 +114,9 @@ __all__ = [
     "forecast_accuracy",
     "BRIDGE_STEPS",
     "revenue_bridge",
+    "PLAN_COLUMNS",
+    "quota_plan",
+    "quota_plan_from_opportunities",
     "AGEING_BUCKETS",
     "order_status_rates",
     "payment_status",
