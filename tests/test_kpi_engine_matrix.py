@@ -26,8 +26,12 @@ from tests.kpi_engines import history_from_opportunities, run_on_engines
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2026-06-30"
+#: Functions of plain numbers (no table in, a pandas table out): checked below, not per engine.
+SCALAR_ONLY = {"quota_plan"}
 FUNCTIONS = sorted(
-    name for name in kpi.__all__ if callable(getattr(kpi, name)) and name[0].islower()
+    name
+    for name in kpi.__all__
+    if callable(getattr(kpi, name)) and name[0].islower() and name not in SCALAR_ONLY
 )
 
 
@@ -130,6 +134,14 @@ CASES = {
     "payment_status": lambda t: ((t["orders"],), {"as_of": AS_OF, "freq": "quarter"}),
     "receivables_ageing": lambda t: ((t["orders"],), {"as_of": AS_OF, "by": "region"}),
     "days_sales_outstanding": lambda t: ((t["orders"],), {"as_of": AS_OF}),
+    "revenue_bridge": lambda t: (
+        (t["orders"], "2026Q2"),
+        {"previous": "last_year", "by": "region"},
+    ),
+    "quota_plan_from_opportunities": lambda t: (
+        (t["opportunities"], t["targets"], t["orders"]),
+        {"period": "2026Q4", "as_of": "2026-09-30", "by": "team", "reps": t["reps"]},
+    ),
     "price_index": lambda t: (
         (t["products"], t["competitor_prices"]),
         {"undercut_threshold": 0.05},
@@ -139,6 +151,11 @@ CASES = {
 
 def test_every_kpi_has_a_case():
     assert sorted(CASES) == FUNCTIONS
+
+
+def test_scalar_only_functions_take_numbers_and_give_pandas():
+    plan = kpi.quota_plan(1_000.0, 0.5, 100.0, 10.0, period="2026Q4")
+    assert isinstance(plan, pd.DataFrame) and len(plan) == 25
 
 
 def _run(name, tables, engine, spark=None):

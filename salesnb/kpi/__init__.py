@@ -5,7 +5,9 @@ over time from the deal history),
 :mod:`~salesnb.kpi.team` (quotas, leaderboard, activities, satisfaction),
 :mod:`~salesnb.kpi.customers` (RFM, cohorts, retention, churn, CLV, CAC),
 :mod:`~salesnb.kpi.revenue` (revenue, growth, new vs recurring, targets, forecast
-accuracy), :mod:`~salesnb.kpi.collections` (order status, payments, receivables, DSO)
+accuracy), :mod:`~salesnb.kpi.bridge` (revenue bridge: price, volume, mix, customers),
+:mod:`~salesnb.kpi.planning` (quota planner: pipeline to create, by when, what-ifs),
+:mod:`~salesnb.kpi.collections` (order status, payments, receivables, DSO)
 and :mod:`~salesnb.kpi.market` (price index).
 
 Every KPI takes pandas or polars DataFrames, or lazy frames (polars LazyFrame, DuckDB
@@ -16,6 +18,7 @@ supported engines). See :mod:`salesnb.periods` for periods and fiscal years.
 """
 
 from salesnb.kpi._frame import MissingColumnsError
+from salesnb.kpi.bridge import BRIDGE_STEPS, revenue_bridge
 from salesnb.kpi.collections import (
     AGEING_BUCKETS,
     days_sales_outstanding,
@@ -55,6 +58,7 @@ from salesnb.kpi.pipeline import (
     stale_deals,
     win_rate,
 )
+from salesnb.kpi.planning import PLAN_COLUMNS, quota_plan, quota_plan_from_opportunities
 from salesnb.kpi.revenue import (
     actual_vs_projected,
     forecast_accuracy,
@@ -117,6 +121,11 @@ __all__ = [
     "target_attainment",
     "actual_vs_projected",
     "forecast_accuracy",
+    "BRIDGE_STEPS",
+    "revenue_bridge",
+    "PLAN_COLUMNS",
+    "quota_plan",
+    "quota_plan_from_opportunities",
     "AGEING_BUCKETS",
     "order_status_rates",
     "payment_status",

@@ -21,6 +21,10 @@ With the default size and a span of at least two years:
 7. **Pushed-out quarter**: in the quarter before the last, many deals are pushed
    out: their expected close date, inside the quarter, is moved past its end
    during it (:data:`PUSH_QUARTER_SHARE`, drawn by :mod:`~salesnb.synth.history`).
+8. **Price rise**: from the first day of the third quarter before the last, our
+   selling prices are :data:`PRICE_RISE` times higher for the same units; in that
+   quarter, year over year, price is the largest effect on the revenue of the
+   customers who bought in both quarters (:func:`price_rise_day`).
 
 :func:`planted_periods` gives the days from which facts 1, 4 and 5 apply; the
 generators read the constants below where they draw the affected tables.
@@ -147,6 +151,7 @@ def fact_sheet(tables: dict[str, pd.DataFrame]) -> str:
         *_overdue_invoices(orders, end, prev4, last4),
         *_satisfaction(t, last4),
         *_pushed_out(t, prev4, last4),
+        *_price_rise(ok, q_end),
         *_other_structure(t, ok, end),
     ]
     return "\n".join(out)
@@ -457,3 +462,60 @@ def _other_structure(t: dict[str, pd.DataFrame], ok: pd.DataFrame, end: pd.Times
         + "."
     )
     return out
+
+
+# 8. price-led growth (from the first day of the third quarter before the last)
+#: Our selling prices of purchase orders rise by this factor; customers buy the same
+#: units as they would have (won deals keep the amount negotiated on the deal).
+PRICE_RISE = 1.08
+
+
+def price_rise_day(start: pd.Timestamp, q_end: int) -> int:
+    """First day (counted from ``start``) of the higher prices of fact 7."""
+    return max(0, qstart_day(q_end - 2, start))
+
+
+def _continuing_effects(ok: pd.DataFrame, prev: str, cur: str) -> dict[str, float]:
+    """8. Price, volume and mix of the customers who bought in both quarters.
+
+    Per product bought by those customers in both quarters (``a`` revenue, ``q``
+    units): ``price = sum(a1 - a0 * q1 / q0)``, ``volume = (Q1 - Q0) * A0 / Q0``,
+    ``mix`` = their change - price - volume (the rule of
+    :func:`salesnb.kpi.revenue_bridge`, recomputed here in pandas).
+    """
+    q = ok["order_date"].dt.to_period("Q").astype(str)
+    rows = ok[q.isin([prev, cur])].assign(q=q)
+    seen = rows.groupby("customer_id")["q"].nunique()
+    rows = rows[rows["customer_id"].isin(seen.index[seen == 2])]
+    per = rows.pivot_table(
+        index="product", columns="q", values=["amount", "quantity"], aggfunc="sum"
+    ).dropna()
+    a0, a1 = per[("amount", prev)], per[("amount", cur)]
+    q0, q1 = per[("quantity", prev)], per[("quantity", cur)]
+    price = float((a1 - a0 * q1 / q0).sum())
+    volume = float((q1.sum() - q0.sum()) * a0.sum() / q0.sum())
+    change = float(a1.sum() - a0.sum())
+    return {"price": price, "volume": volume, "mix": change - price - volume, "change": change}
+
+
+def _price_rise(ok: pd.DataFrame, q_end: pd.Period) -> list[str]:
+    """8. The price rise: year-over-year price, volume and mix in its first quarter."""
+    first = q_end - 2
+    cur, prev, before = str(first), str(first - 4), str(first - 8)
+    now = _continuing_effects(ok, prev, cur)
+    earlier = _continuing_effects(ok, before, prev)
+    revq = ok.groupby(ok["order_date"].dt.to_period("Q").astype(str))["amount"].sum()
+    units = ok.groupby(ok["order_date"].dt.to_period("Q").astype(str))["quantity"].sum()
+    return [
+        f"**8. Price rise**: from {first.start_time.date()} our selling prices are"
+        f" {PRICE_RISE - 1:.0%} higher (the same units; won deals keep the amount of the"
+        " deal; `products.list_price` keeps the earlier list price). Revenue bridge"
+        f" **{cur}** vs {prev} (year over year), customers who bought in both quarters:"
+        f" price effect **{now['price']:+,.0f}**, volume {now['volume']:+,.0f}, mix"
+        f" {now['mix']:+,.0f} (their revenue {now['change']:+,.0f}): price is the largest"
+        f" part. A year earlier ({prev} vs {before}) the price effect was"
+        f" {earlier['price']:+,.0f}. Company revenue {cur}:"
+        f" {revq[cur] / revq[prev] - 1:+.1%} year over year, units sold"
+        f" {units[cur] / units[prev] - 1:+.1%}.",
+        "",
+    ]

@@ -15,7 +15,14 @@ from salesnb.schema import CHANNELS
 from salesnb.synth.catalog import PRODUCTS, SEGMENT_ONLINE
 from salesnb.synth.company import Company
 from salesnb.synth.draws import choice_rows, ids
-from salesnb.synth.facts import NEVER_PAID, NEVER_PAID_LAST, OVERDUE_LATE_FACTOR, UNDERCUT_SALES
+from salesnb.synth.facts import (
+    NEVER_PAID,
+    NEVER_PAID_LAST,
+    OVERDUE_LATE_FACTOR,
+    PRICE_RISE,
+    UNDERCUT_SALES,
+    price_rise_day,
+)
 from salesnb.synth.timeline import DAY_MIN, biz_minutes, dates, timestamps
 
 
@@ -86,7 +93,7 @@ def make_orders(co: Company) -> None:
 
 def _purchase_orders(co: Company) -> pd.DataFrame:
     """One order per purchase: product (by segment and order value), discount,
-    quantity, amount and channel."""
+    quantity, amount (at the higher prices from the price rise on) and channel."""
     rng = co.rng
     c = co.cust
     pu = co.purchases
@@ -115,6 +122,8 @@ def _purchase_orders(co: Company) -> pd.DataFrame:
     )
     unit = co.price[prod] * (1 - disc)
     qty = np.maximum(1, np.round(value / unit))
+    # the price rise: the same units, at higher prices
+    unit = unit * np.where(day >= price_rise_day(co.start, co.q_end), PRICE_RISE, 1.0)
     online_p = SEGMENT_ONLINE[seg] + 0.05 * day / 365.25
     online_p = np.where(_category(prod) == "Services", 0.1, online_p)
     online = rng.random(n) < online_p
