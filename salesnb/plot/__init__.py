@@ -35,6 +35,7 @@ from salesnb.plot.charts import (
 )
 from salesnb.plot.display import close, figure_png, show
 from salesnb.plot.theme import PALETTE, money_formatter, set_theme
+from salesnb.plot.waterfall import waterfall_chart
 
 __all__ = [
     "PALETTE",
@@ -49,6 +50,7 @@ __all__ = [
     "heatmap_chart",
     "scatter_chart",
     "leaderboard_chart",
+    "waterfall_chart",
     "figure_png",
     "show",
     "close",

@@ -119,6 +119,22 @@ from salesnb.sections.params import (
     resolve_data_path,
 )
 from salesnb.sections.period_rows import row_for, rows_for, up_to, with_comparisons
+from salesnb.sections.pipeline_dynamics import (
+    QuotaPlanner,
+    bridge_sentence,
+    bridge_table,
+    deals_at,
+    pipeline_at_quarter_ends,
+    price_led_quarters,
+    price_led_sentence,
+    pushed_out_by_quarter,
+    pushed_out_sentence,
+    quarter_waterfall,
+    quota_planner,
+    stage_movement,
+    summary_lines,
+    waterfall_sentence,
+)
 from salesnb.sections.report_pack import key_tables
 from salesnb.sections.revenue import (
     attainment_sentence,
@@ -138,6 +154,20 @@ from salesnb.sections.thresholds import (
 )
 
 __all__ = [
+    "QuotaPlanner",
+    "bridge_sentence",
+    "bridge_table",
+    "deals_at",
+    "pipeline_at_quarter_ends",
+    "price_led_quarters",
+    "price_led_sentence",
+    "pushed_out_by_quarter",
+    "pushed_out_sentence",
+    "quarter_waterfall",
+    "quota_planner",
+    "stage_movement",
+    "summary_lines",
+    "waterfall_sentence",
     "PROJECT_ROOT",
     "DATA_URL_VARIABLE",
     "SAMPLE_DATA",

@@ -54,11 +54,13 @@ _REV = "02_revenue_forecast"
 _CUST = "03_customers_clv"
 _TEAM = "04_team_performance"
 _ORD = "05_orders_collections_market"
+_DYN = "06_pipeline_dynamics"
 
 #: Every guarded section of the report notebooks, in notebook order.
 REPORT_SECTIONS: tuple[SectionNeeds, ...] = (
     _s(_EXEC, "Revenue in the quarter", "revenue"),
     _s(_EXEC, "Revenue against target", "revenue", "targets"),
+    _s(_EXEC, "Pipeline and growth", "revenue"),
     _s(_EXEC, "Leaderboard", "revenue", revenue=("rep_id",)),
     _s(_LEADS, "New leads", "leads", leads=("created_at",)),
     _s(_LEADS, "Lead conversion", "leads"),
@@ -99,6 +101,17 @@ REPORT_SECTIONS: tuple[SectionNeeds, ...] = (
         "products",
         "competitor_prices",
         products=("list_price",),
+    ),
+    _s(_DYN, "Pipeline change", "opportunity_history"),
+    _s(_DYN, "Deals pushed out", "opportunity_history"),
+    _s(_DYN, "Pipeline at the quarter's end", "opportunity_history", "opportunities"),
+    _s(_DYN, "Stage conversion and time in stage", "opportunity_history"),
+    _s(_DYN, "Revenue bridge", "revenue", revenue=("customer_id",)),
+    _s(
+        _DYN,
+        "Quota planner",
+        "opportunities",
+        opportunities=("closed_at", "expected_close_date"),
     ),
 )
 
