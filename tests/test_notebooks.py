@@ -32,6 +32,7 @@ EXPECTED = [
     "03_customers_clv",
     "04_team_performance",
     "05_orders_collections_market",
+    "06_pipeline_dynamics",
 ]
 
 needs_sample = pytest.mark.skipif(
@@ -62,7 +63,7 @@ def _outputs_text(path: Path) -> str:
 
 
 # -- committed notebooks ---------------------------------------------------------------------
-def test_the_six_notebooks_are_there():
+def test_the_seven_notebooks_are_there():
     assert [p.stem for p in NOTEBOOKS] == EXPECTED
 
 

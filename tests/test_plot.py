@@ -386,6 +386,6 @@ def test_report_pack_with_hostile_names(tmp_path):
         _rename(data / f"{table}.csv", "product", products)
     result = run_report(data=data, out=tmp_path / "reports", jobs=2, progress=False)
     assert result.ok, [(nb.name, nb.error) for nb in result.notebooks if not nb.ok]
-    assert len(result.notebooks) == 6
+    assert len(result.notebooks) == 7
     team = (result.out_dir / "04_team_performance.html").read_text(encoding="utf-8")
     assert "$\\badcmd$" in team  # the names reach the page as text

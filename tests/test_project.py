@@ -15,7 +15,7 @@ from salesnb.resources import NOTEBOOKS_DIR, STARTER_MAPPING
 def test_init_writes_every_report_notebook_and_the_starter_mapping(tmp_path):
     written = init_project(tmp_path / "team")
     shipped = sorted(p.name for p in NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))
-    assert len(shipped) == 6
+    assert len(shipped) == 7
     assert sorted(p.name for p in (tmp_path / "team" / "notebooks").iterdir()) == shipped
     for name in shipped:
         assert (tmp_path / "team" / "notebooks" / name).read_bytes() == (

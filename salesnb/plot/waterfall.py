@@ -72,7 +72,8 @@ def waterfall_chart(
         return _empty(ax, title)
     running = 0.0
     labels = []
-    for i, (name, amount) in enumerate(zip(rows[step].astype(str), rows[value].astype(float))):
+    names, amounts = rows[step].astype(str), rows[value].astype(float)
+    for i, (name, amount) in enumerate(zip(names, amounts, strict=True)):
         if name in ends:
             bottom, height, colour = 0.0, amount, _TOTAL
             running = amount

@@ -131,7 +131,7 @@ def quarter_waterfall(
         days = [first, first]
     total: pd.DataFrame | None = None
     start = end = None
-    for a, b in zip(days[:-1], days[1:]):
+    for a, b in zip(days[:-1], days[1:], strict=True):
         steps = collect(
             kpi.pipeline_waterfall(history, start=a.date(), end=b.date(), window=per.label)
         ).set_index("step")
