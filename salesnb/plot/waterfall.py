@@ -50,7 +50,9 @@ def waterfall_chart(
         Leave out parts whose value is 0 (totals are always drawn).
 
     Each part's bar starts where the running total stood and is labelled with
-    its signed value; green for an increase, orange for a decrease.
+    its signed value (a decrease under the bar's foot); green for an increase,
+    orange for a decrease. The value axis spans every bar plus room for the
+    labels.
 
     >>> import matplotlib
     >>> matplotlib.use("Agg")
@@ -72,6 +74,7 @@ def waterfall_chart(
         return _empty(ax, title)
     running = 0.0
     labels = []
+    low = high = 0.0
     names, amounts = rows[step].astype(str), rows[value].astype(float)
     for i, (name, amount) in enumerate(zip(names, amounts, strict=True)):
         if name in ends:
@@ -82,15 +85,20 @@ def waterfall_chart(
             colour = _UP if amount >= 0 else _DOWN
             running += amount
         ax.bar(i, height, bottom=bottom, color=colour, width=0.7)
+        low, high = min(low, bottom, bottom + height), max(high, bottom, bottom + height)
         text = _compact(amount, currency if money else "")
         if name not in ends and amount > 0:
             text = "+" + text
-        top = max(bottom, bottom + height)
-        ax.annotate(text, (i, top), xytext=(0, 3), textcoords="offset points", ha="center",
-                    va="bottom", fontsize="small")  # fmt: skip
+        if name not in ends and amount < 0:  # a decrease: the label under the bar's foot
+            ax.annotate(text, (i, bottom + height), xytext=(0, -3), textcoords="offset points",
+                        ha="center", va="top", fontsize="small")  # fmt: skip
+        else:
+            ax.annotate(text, (i, max(bottom, bottom + height)), xytext=(0, 3),
+                        textcoords="offset points", ha="center", va="bottom", fontsize="small")  # fmt: skip
         labels.append(_fit(name.replace("_", " "), width=12))
+    span = (high - low) or 1.0
+    ax.set_ylim(low - (0.12 * span if low < 0 else 0), high + 0.14 * span)  # room for labels
     ax.set_xticks(range(len(rows)), labels)
-    ax.margins(y=0.12)  # headroom for the labels of the tallest bar
     ax.axhline(0, color="0.6", linewidth=0.8)
     _value_axis(ax, axis="y", money=money, percent=False, currency=currency)
     return _finish(ax, title=title, xlabel="", ylabel=ylabel)

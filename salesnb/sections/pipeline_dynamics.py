@@ -47,20 +47,21 @@ __all__ = [
 
 #: Plain names of the waterfall steps (:func:`salesnb.kpi.pipeline_waterfall`).
 WATERFALL_LABELS = {
-    "start": "pipeline at the start",
+    "start": "start",
     "new": "new deals",
     "reopened": "reopened",
     "pulled_in": "pulled in",
-    "increased": "amount raised",
-    "decreased": "amount cut",
+    "increased": "raised",
+    "decreased": "cut",
     "pushed_out": "pushed out",
     "won": "won",
     "lost": "lost",
-    "end": "pipeline at the end",
+    "end": "end",
 }
+_SENTENCE_LABELS = {"increased": "amounts raised", "decreased": "amounts cut"}
 #: Plain names of the revenue-bridge steps (:func:`salesnb.kpi.revenue_bridge`).
 BRIDGE_LABELS = {
-    "previous revenue": "previous revenue",
+    "previous revenue": "previous quarter",
     "price": "price",
     "volume": "volume",
     "mix": "product mix",
@@ -68,9 +69,9 @@ BRIDGE_LABELS = {
     "new products": "new products",
     "dropped products": "dropped products",
     "new customers": "new customers",
-    "returning customers": "returning customers",
+    "returning customers": "customers back",
     "lost customers": "lost customers",
-    "current revenue": "current revenue",
+    "current revenue": "this quarter",
 }
 
 
@@ -174,7 +175,7 @@ def waterfall_sentence(steps: pd.DataFrame, period: Period | str, *, currency: s
     value = parts.at[big, "value"]
     sign = "+" if value > 0 else "-"
     return (
-        f"{text}; the largest change: {WATERFALL_LABELS.get(big, big)} "
+        f"{text}; the largest change: {_SENTENCE_LABELS.get(big, WATERFALL_LABELS.get(big, big))} "
         f"{sign}{fmt_money(abs(value), currency=currency)} ({int(parts.at[big, 'deals'])} deals)."
     )
 
@@ -319,8 +320,9 @@ def stage_movement(history: Any, period: Period | str, *, pipeline: Any = None) 
     :func:`salesnb.kpi.stage_conversion` rows of ``period`` with its change
     against the previous quarter: ``conversion_rate`` = stays that moved to a
     later stage or won / stays started; ``median_days_in_stage`` over the stays
-    that ended. Recent stays may still be open (``in_stage``), so the latest
-    quarter's rate can still rise.
+    that ended; ``conversion_rate_change_pp`` is the rate's change in
+    percentage points. Recent stays may still be open (``in_stage``), so the
+    latest quarter's rate can still rise.
     """
     from salesnb import kpi
     from salesnb.sections.engine_inputs import collect
@@ -330,9 +332,11 @@ def stage_movement(history: Any, period: Period | str, *, pipeline: Any = None) 
         kpi.stage_conversion(history, freq="quarter", as_of=_day(per.last_day).date(),
                              pipeline=pipeline)
     )  # fmt: skip
-    rows = table[table["period"] == per.label]
+    rows = table[table["period"] == per.label].copy()
+    if "conversion_rate_change" in rows.columns:  # a difference of two rates: in points
+        rows["conversion_rate_change_pp"] = rows["conversion_rate_change"] * 100
     keep = ["stage", "entered", "advanced", "lost", "in_stage", "conversion_rate",
-            "conversion_rate_change", "median_days_in_stage", "median_days_in_stage_change"]  # fmt: skip
+            "conversion_rate_change_pp", "median_days_in_stage", "median_days_in_stage_change"]  # fmt: skip
     return rows[[c for c in keep if c in rows.columns]].reset_index(drop=True)
 
 
