@@ -95,7 +95,7 @@ def waterfall_chart(
         else:
             ax.annotate(text, (i, max(bottom, bottom + height)), xytext=(0, 3),
                         textcoords="offset points", ha="center", va="bottom", fontsize="small")  # fmt: skip
-        labels.append(_fit(name.replace("_", " "), width=12))
+        labels.append(_fit(name.replace("_", " "), width=8))
     span = (high - low) or 1.0
     ax.set_ylim(low - (0.12 * span if low < 0 else 0), high + 0.14 * span)  # room for labels
     ax.set_xticks(range(len(rows)), labels)
