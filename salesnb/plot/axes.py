@@ -13,9 +13,10 @@ from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.category import StrCategoryLocator
 from matplotlib.text import Text
-from matplotlib.ticker import FixedLocator, PercentFormatter
+from matplotlib.ticker import FixedLocator
 
-from salesnb.plot.theme import _FIGSIZE, _count_formatter, money_formatter
+from salesnb.plot.layout import legend_outside
+from salesnb.plot.theme import _FIGSIZE, _count_formatter, money_formatter, percent_formatter
 
 
 def _label(
@@ -50,7 +51,7 @@ def _value_axis(ax: Axes, *, axis: str, money: bool, percent: bool, currency: st
     if money:
         target.set_major_formatter(money_formatter(currency))
     elif percent:
-        target.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+        target.set_major_formatter(percent_formatter())
     else:
         target.set_major_formatter(_count_formatter())
 
@@ -90,9 +91,6 @@ _LABEL_LINES = 2
 #: Characters of unrotated x tick labels that fit side by side under a chart; beyond
 #: that the labels are turned 45 degrees (one line each) so they do not overlap.
 _X_ROOM = 66
-#: Legend entries drawn inside the chart; a longer legend (or one with wrapped entries)
-#: is drawn beside it.
-_LEGEND_INSIDE = 6
 
 
 def _fit(text: str, *, width: int = _LABEL_WIDTH, lines: int = _LABEL_LINES) -> str:
@@ -163,24 +161,13 @@ def _font_size(axis: Axis) -> float:
 
 
 def _fit_legend(ax: Axes) -> None:
-    """Legend entries wrapped or shortened; a long legend goes beside the chart, not over it."""
+    """Legend entries wrapped or shortened, and the legend beside the chart, never over
+    its data."""
     legend = ax.get_legend()
     if legend is None:
         return
     texts = [_fit(text.get_text()) for text in legend.get_texts()]
-    if len(texts) <= _LEGEND_INSIDE and not any("\n" in text for text in texts):
-        for text, fitted in zip(legend.get_texts(), texts, strict=True):
-            text.set_text(fitted)
-        return
-    title = legend.get_title().get_text()
-    ax.legend(
-        handles=legend.legend_handles,
-        labels=texts,
-        title=title or None,
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        fontsize="small",
-    )
+    legend_outside(ax, labels=texts)
 
 
 def _plain_text(ax: Axes) -> Axes:
