@@ -170,7 +170,8 @@ def line_chart(
     legend stands beside the chart, never over the lines; ``reference`` draws a
     labelled dashed line at that value.
     """
-    if not isinstance(y, str):  # several measures: one line each
+    measures = not isinstance(y, str)
+    if measures:  # several measures: one line each
         ys = list(y)
         _check(data, [x, *ys], "line_chart")
         data = data.melt(id_vars=[x], value_vars=ys, var_name="measure", value_name="value")
@@ -208,8 +209,8 @@ def line_chart(
     ax.set_ylabel(
         ylabel if ylabel is not None else _label(y, money=money, percent=percent, currency=currency)
     )
-    if hue is not None:
-        ax.legend(title=hue.replace("_", " "))
+    if hue is not None:  # several measures need no legend title
+        ax.legend(title=None if measures else hue.replace("_", " "))
     if reference is not None:
         reference_line(ax, reference, reference_label, axis="y")
     return _finish(ax, title=title, xlabel=None, ylabel=None)

@@ -115,7 +115,8 @@ def reference_line(
     ax: Axes, value: float, label: str, *, axis: str = "x", color: str = "0.15"
 ) -> Line2D:
     """A dashed reference line at ``value`` (a quota of 100 %, a target, parity) with its
-    label written at the line's end, outside the bars. ``axis="x"`` draws a vertical line
+    label written at the foot of a vertical line (where bars sorted largest first are
+    shortest) or at the left end of a horizontal one. ``axis="x"`` draws a vertical line
     at x = ``value`` (the value axis of horizontal bars), ``"y"`` a horizontal one.
 
     The line carries the gid ``REFERENCE_GID`` so tests find it.
@@ -127,35 +128,40 @@ def reference_line(
     """
     if axis not in ("x", "y"):
         raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
-    style = dict(color=color, linestyle="--", linewidth=1.3, zorder=3)
+    style = dict(color=color, linestyle="--", linewidth=1.3, zorder=2.5)
     if axis == "x":
         line = ax.axvline(value, **style)
         where = blended_transform_factory(ax.transData, ax.transAxes)
-        ax.text(
-            value,
-            1.0,
-            f" {label}",
-            transform=where,
-            ha="center",
+        ax.annotate(  # at the foot of the line, where sorted bars are shortest
+            label,
+            (value, 0.0),
+            xycoords=where,
+            xytext=(4, 4),
+            textcoords="offset points",
+            ha="left",
             va="bottom",
             fontsize="small",
             color=color,
-            clip_on=False,
+            bbox=dict(boxstyle="square,pad=0.15", facecolor="white", edgecolor="none", alpha=0.85),
         )
     else:
         line = ax.axhline(value, **style)
         where = blended_transform_factory(ax.transAxes, ax.transData)
-        ax.text(
-            1.0,
-            value,
-            f" {label}",
-            transform=where,
-            ha="left",
-            va="center",
-            fontsize="small",
-            color=color,
-            clip_on=False,
-        )
+        if label:
+            ax.annotate(  # at the left end, just above the line
+                label,
+                (0.0, value),
+                xycoords=where,
+                xytext=(4, 3),
+                textcoords="offset points",
+                ha="left",
+                va="bottom",
+                fontsize="small",
+                color=color,
+                bbox=dict(
+                    boxstyle="square,pad=0.15", facecolor="white", edgecolor="none", alpha=0.85
+                ),
+            )
     line.set_gid(REFERENCE_GID)
     line.set_label(f"_{label}")  # not a legend entry: the label is written at the line
     return line
@@ -249,6 +255,8 @@ def untangle_x_labels(ax: Axes) -> bool:
     overlap as drawn. Returns True when they were turned."""
     renderer = ax.figure.canvas.get_renderer()
     labels = [t for t in ax.get_xticklabels() if t.get_text() and t.get_visible()]
+    if any(t.get_rotation() % 180 for t in labels):  # already turned
+        return False
     boxes = [t.get_window_extent(renderer) for t in labels]
     boxes.sort(key=lambda b: b.x0)
     tangled = any(a.x1 + 2 > b.x0 for a, b in zip(boxes, boxes[1:], strict=False))

@@ -81,9 +81,9 @@ def small_multiples_chart(
     cols = max(1, min(cols, len(facets) or 1))
     rows = max(1, math.ceil(len(facets) / cols))
     fig, axes = plt.subplots(
-        rows, cols, figsize=(3.1 * cols, 2.3 * rows + 0.9), sharey=True, squeeze=False
+        rows, cols, figsize=(3.1 * cols, 2.4 * rows + 1.3), sharey=True, squeeze=False
     )
-    fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
+    fig.suptitle(title, x=0.01, y=0.995, ha="left", va="top", fontweight="bold")
     frame = data.assign(**{facet: data[facet].astype(str), x: data[x].astype(str)})
     periods = sorted(frame[x].unique())
     used = set()
@@ -103,28 +103,29 @@ def small_multiples_chart(
         ax.set_title(
             name + (f"\n{notes[name]}" if notes and name in notes else ""),
             loc="left",
-            fontsize="medium",
+            fontsize="small",
             color=_ALERT if is_hot else "0.1",
             fontweight="bold" if is_hot else "normal",
         )
         if reference is not None:
             reference_line(ax, reference, "", axis="y")
         _value_axis(ax, axis="y", money=money, percent=percent, currency=currency)
-        step = max(1, math.ceil(len(periods) / 4))
-        ax.set_xticks(range(0, len(periods), step), periods[::step], fontsize="small")
+        shown = sorted({0, (len(periods) - 1) // 2, len(periods) - 1})
+        ax.set_xticks(shown, [periods[i] for i in shown], fontsize="x-small")
+        ax.tick_params(axis="y", labelsize="x-small")
         ax.set_xlabel("")
     for ax in list(axes.flat)[len(facets) :]:
         ax.set_visible(False)
-    for ax in axes[:, 0]:
-        ax.set_ylabel(
-            ylabel
-            if ylabel is not None
-            else _label(y, money=money, percent=percent, currency=currency)
-        )
+    fig.supylabel(
+        ylabel
+        if ylabel is not None
+        else _label(y, money=money, percent=percent, currency=currency),
+        fontsize="small",
+    )
     _figure_legend(
         fig, used, muted_label=muted_label, reference=reference, reference_label=reference_label
     )
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.75 / fig.get_figheight()))
     for ax in fig.axes:
         _no_math(ax)
     return fig
@@ -160,10 +161,11 @@ def _figure_legend(fig, used, *, muted_label, reference, reference_label) -> Non
     if reference is not None and reference_label:
         handles.append(Line2D([], [], color="0.15", linestyle="--", label=reference_label))
     if handles:
+        top = 1 - 0.32 / fig.get_figheight()
         fig.legend(
             handles=handles,
-            loc="upper right",
-            bbox_to_anchor=(1.0, 1.0),
+            loc="upper left",
+            bbox_to_anchor=(0.01, top),
             ncols=len(handles),
             fontsize="small",
             frameon=False,
