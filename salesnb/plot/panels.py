@@ -14,8 +14,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
 
-from salesnb.plot.axes import _check, _label, _no_math, _value_axis
+from salesnb.plot.axes import _check, _fit, _label, _value_axis
 from salesnb.plot.layout import reference_line
 from salesnb.plot.theme import PALETTE
 
@@ -101,7 +102,7 @@ def small_multiples_chart(
         )
         is_hot = name in hot
         ax.set_title(
-            name + (f"\n{notes[name]}" if notes and name in notes else ""),
+            _fit(name) + (f"\n{notes[name]}" if notes and name in notes else ""),
             loc="left",
             fontsize="small",
             color=_ALERT if is_hot else "0.1",
@@ -125,9 +126,9 @@ def small_multiples_chart(
     _figure_legend(
         fig, used, muted_label=muted_label, reference=reference, reference_label=reference_label
     )
+    for text in fig.findobj(Text):  # names from the data are text, never mathtext
+        text.set_parse_math(False)
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.75 / fig.get_figheight()))
-    for ax in fig.axes:
-        _no_math(ax)
     return fig
 
 
