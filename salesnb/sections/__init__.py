@@ -104,6 +104,7 @@ from salesnb.sections.market import competitor_undercuts
 from salesnb.sections.narrative import change_sentence, deals_worth_sentence, ranking_sentence
 from salesnb.sections.needs_attention import (
     attention,
+    backorder_sentence,
     declining_regions,
     rejected_tables,
     unusual_moves,
@@ -181,6 +182,7 @@ __all__ = [
     "format_headline",
     "declining_regions",
     "unusual_moves",
+    "backorder_sentence",
     "attention",
     "bullet_list",
     "competitor_undercuts",
