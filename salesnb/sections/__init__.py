@@ -95,6 +95,8 @@ from salesnb.sections.guards import (
 )
 from salesnb.sections.headline import (
     HEADLINE_KPIS,
+    LOWER_IS_BETTER,
+    better_direction,
     format_headline,
     headline_kpis,
     headline_series,
@@ -176,6 +178,8 @@ __all__ = [
     "region_forecast_table",
     "reconciliation_sentence",
     "HEADLINE_KPIS",
+    "LOWER_IS_BETTER",
+    "better_direction",
     "late_payment_share",
     "headline_series",
     "headline_kpis",
