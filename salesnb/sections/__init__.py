@@ -36,6 +36,7 @@ from salesnb.sections.conversion import (
 from salesnb.sections.customer_value import (
     HoldoutVerdict,
     customer_value_ranking,
+    holdout_table,
     holdout_verdict,
     top_customers_intro,
 )
@@ -103,7 +104,13 @@ from salesnb.sections.headline import (
 )
 from salesnb.sections.leads import CONVERSION_WINDOW_DAYS, conversion_sentence
 from salesnb.sections.market import competitor_undercuts
-from salesnb.sections.narrative import change_sentence, deals_worth_sentence, ranking_sentence
+from salesnb.sections.narrative import (
+    analyst_details,
+    change_sentence,
+    deals_worth_sentence,
+    ranking_sentence,
+    show_details,
+)
 from salesnb.sections.needs_attention import (
     attention,
     backorder_sentence,
@@ -158,6 +165,8 @@ __all__ = [
     "format_table",
     "table",
     "show_table",
+    "show_details",
+    "analyst_details",
     "attempt",
     "value_text",
     "report_as_of",
@@ -238,6 +247,7 @@ __all__ = [
     "write_snapshot",
     "HoldoutVerdict",
     "holdout_verdict",
+    "holdout_table",
     "customer_value_ranking",
     "top_customers_intro",
 ]
