@@ -61,6 +61,7 @@ from salesnb.sections.engine_inputs import (
     daily_revenue,
     kpi_for,
     models_for,
+    rfm_segments,
 )
 from salesnb.sections.forecasting import (
     GroupForecast,
@@ -243,6 +244,7 @@ __all__ = [
     "clv_summary",
     "clv_transactions",
     "customer_names",
+    "rfm_segments",
     "read_snapshot",
     "write_snapshot",
     "HoldoutVerdict",
