@@ -99,7 +99,7 @@ def holdout_verdict(table: pd.DataFrame, *, p_value: float = SKILL_P_VALUE) -> H
     ...                   "n_customers": [2357, 2357], "spearman_spend": [0.41, 0.33],
     ...                   "spearman_gain_p": [0.001, float("nan")]})
     >>> holdout_verdict(t).sentence
-    "BG/NBD + Gamma-Gamma ranked customers' next-period spend better than the simple rule (Spearman 0.41 vs 0.33 on the holdout, 2,357 customers); the list below uses it."
+    "BG/NBD + Gamma-Gamma ranked customers' next-period spend better than the simple rule (how well it ranks customers, Spearman 0.41 vs 0.33, 1 is a perfect ranking, 0 is chance; on the holdout, 2,357 customers); the list below uses it."
     """
     frame = table.set_index("model") if "model" in table.columns else table
     missing = [
@@ -129,7 +129,8 @@ def holdout_verdict(table: pd.DataFrame, *, p_value: float = SKILL_P_VALUE) -> H
         rho = float(winners["spearman_spend"].iloc[0])
         sentence = (
             f"{_label(model, start=True)} ranked customers' next-period spend better than "
-            f"the simple rule (Spearman {rho:.2f} vs {_rho(base_rho)} on the holdout, "
+            f"the simple rule (how well it ranks customers, Spearman {rho:.2f} vs "
+            f"{_rho(base_rho)}, 1 is a perfect ranking, 0 is chance; on the holdout, "
             f"{fmt_number(n)} customers); the list below uses it."
         )
         return HoldoutVerdict(model, _METHOD_OF[model], True, sentence)
