@@ -31,7 +31,7 @@ setup: $(STAMP) ## Create .venv and install salesnb with its test tools (automat
 report: $(STAMP) ## Render the report pack for the latest complete quarter of data/sample (QUARTER=2026Q3 JOBS=2 DATA=...)
 	$(VENV)/bin/salesnb report --data $(DATA) --jobs $(JOBS) $(if $(QUARTER),--quarter $(QUARTER),)
 
-shots: $(STAMP) ## Render the pack and screenshot every page at 1280 and 390 px into $(SHOTS) (needs chromium; installs Debian's)
+shots: $(STAMP) ## Render the pack and screenshot every page at 1280 and 390 px into reports/shots (SHOTS=dir; installs chromium if missing)
 	$(VENV)/bin/salesnb report --data $(DATA) --jobs $(JOBS) --out $(SHOTS)/pack --no-progress $(if $(QUARTER),--quarter $(QUARTER),)
 	$(PY) -m salesnb.report.shots $(SHOTS)/pack $(SHOTS)
 
