@@ -5,6 +5,8 @@ would otherwise repeat, one module per job:
 
 * :mod:`~salesnb.sections.params` — notebook parameters made concrete: data
   location, quarter, its "now", the header line;
+* :mod:`~salesnb.sections.settings` — the company's calendar and money (fiscal
+  year start, currency, number style), set once per report;
 * :mod:`~salesnb.sections.guards` — whether a section can run, a note when not;
 * :mod:`~salesnb.sections.data_notes` — rows not loaded, empty inputs, the
   revenue basis a page uses;
@@ -77,6 +79,8 @@ from salesnb.sections.format import (
     fmt_money,
     fmt_number,
     fmt_pct,
+    compact_money,
+    fmt_days,
     format_table,
     md_escape,
     note,
@@ -123,6 +127,14 @@ from salesnb.sections.revenue import (
     attainment_sentence,
     forecast_sentence,
     history_and_forecast,
+)
+from salesnb.sections.settings import (
+    ReportSettings,
+    active_settings,
+    period_text,
+    report_settings,
+    use_settings,
+    using_settings,
 )
 from salesnb.sections.snapshot import open_data, read_snapshot, write_snapshot
 from salesnb.sections.team import leaderboard, movement_text
@@ -234,4 +246,12 @@ __all__ = [
     "holdout_verdict",
     "customer_value_ranking",
     "top_customers_intro",
+    "ReportSettings",
+    "report_settings",
+    "use_settings",
+    "using_settings",
+    "active_settings",
+    "period_text",
+    "fmt_days",
+    "compact_money",
 ]
