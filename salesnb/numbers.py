@@ -162,14 +162,15 @@ def number_style(currency: str | None = None, style: str | None = None) -> Numbe
     return NumberStyle(str(style).strip().lower(), symbol)
 
 
-_ACTIVE: contextvars.ContextVar[NumberStyle] = contextvars.ContextVar(
-    "salesnb_number_style", default=NumberStyle()
+_DEFAULT = NumberStyle()
+_ACTIVE: contextvars.ContextVar[NumberStyle | None] = contextvars.ContextVar(
+    "salesnb_number_style", default=None
 )
 
 
 def active_number_style() -> NumberStyle:
     """The style numbers are written in now (``en`` with ``$`` until one is set)."""
-    return _ACTIVE.get()
+    return _ACTIVE.get() or _DEFAULT
 
 
 def use_number_style(style: NumberStyle) -> NumberStyle:

@@ -75,12 +75,12 @@ from salesnb.sections.forecasting import (
 )
 from salesnb.sections.format import (
     bullet_list,
+    compact_money,
     fmt_change,
+    fmt_days,
     fmt_money,
     fmt_number,
     fmt_pct,
-    compact_money,
-    fmt_days,
     format_table,
     md_escape,
     note,

@@ -134,14 +134,15 @@ def _number_style(currency, name) -> NumberStyle:
         raise ValueError(str(exc)) from None
 
 
-_ACTIVE: contextvars.ContextVar[ReportSettings] = contextvars.ContextVar(
-    "salesnb_report_settings", default=ReportSettings()
+_DEFAULT = ReportSettings()
+_ACTIVE: contextvars.ContextVar[ReportSettings | None] = contextvars.ContextVar(
+    "salesnb_report_settings", default=None
 )
 
 
 def active_settings() -> ReportSettings:
     """The settings in force (defaults until :func:`use_settings` is called)."""
-    return _ACTIVE.get()
+    return _ACTIVE.get() or _DEFAULT
 
 
 def use_settings(
