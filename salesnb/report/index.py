@@ -41,7 +41,7 @@ def _jinja():
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["money"] = lambda v, currency="$": sections.fmt_money(v, currency=currency)
+    env.filters["money"] = lambda v, currency=None: sections.fmt_money(v, currency=currency)
     env.filters["pct"] = lambda v: sections.fmt_pct(v)
     env.filters["number"] = lambda v, d=0: sections.fmt_number(v, decimals=d)
     return env
@@ -135,6 +135,7 @@ def _write_pages(
     started_at,
 ) -> None:
     """Write ``index.html`` and ``leaderboard.html`` into ``build``."""
+    label = sections.period_text(label)  # FY2027 Q1 in a fiscal calendar
     env = _jinja()
     headline = key.get("headline") if isinstance(key, dict) else None
     index_html = env.get_template("index.html.j2").render(

@@ -12,7 +12,7 @@ import pandas as pd
 from salesnb.periods import Period
 from salesnb.sections.data_notes import rejected_alert, rejected_summary
 from salesnb.sections.engine_inputs import collect, kpi
-from salesnb.sections.format import _missing, fmt_change, fmt_money, fmt_pct
+from salesnb.sections.format import _missing, fmt_change, fmt_money, fmt_pct, period_text
 from salesnb.sections.guards import REVENUE, missing_requirements
 from salesnb.sections.headline import headline_series
 from salesnb.sections.market import competitor_undercuts
@@ -36,7 +36,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def attention(sales, period: Period, *, currency: str = "$") -> pd.DataFrame:
+def attention(sales, period: Period, *, currency: str | None = None) -> pd.DataFrame:
     """What a manager should look at this quarter, each with the rule that raised it.
 
     Rules (each runs only when its tables are present):
@@ -132,8 +132,8 @@ def _declining_region_items(sales, period: Period, *, currency: str) -> list[dic
             rec.region,
             f"Region {rec.region}: revenue fell for {DECLINE_QUARTERS - 1} quarters in a "
             f"row, from {fmt_money(rec.first_revenue, currency=currency)} in "
-            f"{rec.first_period} to {fmt_money(rec.revenue, currency=currency)} in "
-            f"{period.label} ({fmt_change(rec.revenue, rec.first_revenue)}).",
+            f"{period_text(rec.first_period)} to {fmt_money(rec.revenue, currency=currency)} in "
+            f"{period.title} ({fmt_change(rec.revenue, rec.first_revenue)}).",
         )
         for rec in declining_regions(by_region, period).itertuples(index=False)
     ]
@@ -145,7 +145,7 @@ def _unusual_kpi_items(sales, period: Period) -> list[dict]:
         _item(
             "unusual KPI",
             rec.kpi,
-            f"{rec.kpi} of {fmt_pct(rec.value)} in {period.label} is {rec.direction} its usual "
+            f"{rec.kpi} of {fmt_pct(rec.value)} in {period.title} is {rec.direction} its usual "
             f"range ({fmt_pct(max(rec.low, 0))} to {fmt_pct(rec.high)}, mean ± 2 sd of the "
             f"previous {rec.quarters} quarters).",
         )
@@ -272,7 +272,7 @@ def _undercut_items(sales, period: Period, *, currency: str) -> list[dict]:
             "competitor undercut",
             rec.product,
             f"{rec.competitor} undercuts {rec.product} by {fmt_pct(rec.gap_pct)} in "
-            f"{period.label} (average {fmt_money(rec.price, currency=currency, decimals=2)} "
+            f"{period.title} (average {fmt_money(rec.price, currency=currency, decimals=2)} "
             f"vs our list price {fmt_money(rec.list_price, currency=currency, decimals=2)}).",
         )
         for rec in cuts.itertuples(index=False)
