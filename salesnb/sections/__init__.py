@@ -25,7 +25,7 @@ would otherwise repeat, one module per job:
 * :mod:`~salesnb.sections.engine_inputs` — KPI results and model inputs from an engine to pandas.
 """
 
-from salesnb.sections.collections import late_payment_share
+from salesnb.sections.collections import late_payment_share, overdue_footnote
 from salesnb.sections.conversion import (
     conversion_by_quarter,
     equal_age_rule,
@@ -188,6 +188,7 @@ __all__ = [
     "reconciliation_sentence",
     "HEADLINE_KPIS",
     "late_payment_share",
+    "overdue_footnote",
     "headline_series",
     "headline_kpis",
     "format_headline",

@@ -10,7 +10,30 @@ from salesnb.sections.settings import active_settings
 
 __all__ = [
     "late_payment_share",
+    "overdue_footnote",
 ]
+
+
+def overdue_footnote(as_of) -> str:
+    """Why "overdue" and "not paid by the due date" are different figures (Markdown).
+
+    Overdue (:func:`salesnb.kpi.payment_status`) is a state at one date: of the
+    amount ordered in a quarter, the share unpaid and past due at ``as_of``.
+    Not paid by the due date (:func:`late_payment_share`) is a record: of the
+    invoices *due* in a quarter, the share paid after their due date or not at
+    all, however late the payment came. An invoice paid a week late counts in
+    the second and not in the first.
+
+    >>> print(overdue_footnote("2025-09-30"))  # doctest: +ELLIPSIS
+    *Overdue* here: unpaid and past due on 2025-09-30, as a share of the amount ordered...
+    """
+    day = pd.Timestamp(as_of)
+    return (
+        f"*Overdue* here: unpaid and past due on {day:%Y-%m-%d}, as a share of the amount "
+        "ordered in each quarter. It differs from *not paid by the due date* below, which "
+        "counts the invoices **due** in each quarter that were paid late or not at all "
+        "(an invoice paid a week late counts there, not here)."
+    )
 
 
 def late_payment_share(

@@ -182,7 +182,7 @@ def top_customers_intro(
     top: int,
     value: pd.DataFrame | None = None,
     horizon_months: int = 12,
-    currency: str = "$",
+    currency: str | None = None,
 ) -> str:
     """The text above the top-customers table: what the list is, and how far to trust it.
 

@@ -22,7 +22,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def key_tables(sales, period: Period, *, currency: str = "$") -> dict:
+def key_tables(sales, period: Period, *, currency: str | None = None) -> dict:
     """Everything the report index, leaderboard page and KPI workbook show.
 
     Returns

@@ -16,7 +16,7 @@ __all__ = [
 
 
 def attainment_sentence(
-    table: pd.DataFrame | None, period: Period, *, currency: str = "$", **where
+    table: pd.DataFrame | None, period: Period, *, currency: str | None = None, **where
 ) -> str:
     """Revenue against target for the quarter (columns ``actual, target, gap, attainment``).
 
@@ -27,7 +27,7 @@ def attainment_sentence(
     """
     row = row_for(table, period, **where)
     if row is None or _missing(row.get("target")):
-        return f"No revenue target is set for {period.label}."
+        return f"No revenue target is set for {period.title}."
     gap = row.get("gap")
     tail = ""
     if not _missing(gap):
@@ -44,7 +44,7 @@ def attainment_sentence(
 
 
 def forecast_sentence(
-    forecast: pd.DataFrame, model: str, *, coverage: float = 0.8, currency: str = "$"
+    forecast: pd.DataFrame, model: str, *, coverage: float = 0.8, currency: str | None = None
 ) -> str:
     """Summary of a next-quarter forecast (columns ``quarter``, ``forecast``, ``model``).
 
