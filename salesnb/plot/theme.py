@@ -5,6 +5,8 @@ from __future__ import annotations
 import seaborn as sns
 from matplotlib.ticker import FuncFormatter
 
+from salesnb.numbers import compact_money
+
 __all__ = [
     "PALETTE",
     "set_theme",
@@ -59,13 +61,8 @@ def set_theme(*, font_scale: float = 1.1) -> None:
 
 # -- formatting ---------------------------------------------------------------------------
 def _compact(value: float, currency: str = "") -> str:
-    sign = "-" if value < 0 else ""
-    v = abs(value)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if v >= limit:
-            text = f"{v / limit:,.1f}".rstrip("0").rstrip(".")
-            return f"{sign}{currency}{text}{suffix}"
-    return f"{sign}{currency}{v:,.0f}"
+    # the report's number style (salesnb.numbers): 1,2M € for a euro report
+    return compact_money(value, currency=currency)
 
 
 def money_formatter(currency: str = "$") -> FuncFormatter:
