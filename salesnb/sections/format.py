@@ -27,7 +27,7 @@ import pandas as pd
 
 from salesnb import numbers as _numbers
 from salesnb.numbers import compact_money
-from salesnb.sections.settings import period_text
+from salesnb.sections.settings import calendar_quarter_text, period_text
 
 __all__ = [
     "note",
@@ -244,8 +244,10 @@ def format_table(
     separators (``number`` with ``decimals``, the one kind whose decimals a
     table may choose), ``dates`` ``YYYY-MM-DD``, ``change`` columns (relative
     changes as fractions) a signed percent (``+12.5%``). Numbers follow the
-    report's number style; a ``period`` or ``quarter`` column of period labels
-    shows them as :func:`period_text` (``FY2027 Q1`` in a fiscal calendar).
+    report's number style; a ``period`` column of period labels shows them as
+    :func:`period_text` (``FY2027 Q1`` in a fiscal calendar), a ``quarter``
+    column (the calendar quarters of the forecasts) as
+    :func:`~salesnb.sections.settings.calendar_quarter_text`.
     Other columns are left as they are. Column names have ``_`` replaced by
     spaces unless ``rename`` names them.
 
@@ -296,9 +298,10 @@ def format_table(
             ("n/a" if _missing(v) else _signed(float(v) * 100, DECIMALS["change"]) + "%")
             for v in frame[c]
         ]
-    for c in ("period", "quarter"):
-        if c in out.columns and c not in named:
-            out[c] = [v if _missing(v) else period_text(v) for v in frame[c]]
+    if "period" in out.columns and "period" not in named:
+        out["period"] = [v if _missing(v) else period_text(v) for v in frame["period"]]
+    if "quarter" in out.columns and "quarter" not in named:  # the forecasts' calendar quarters
+        out["quarter"] = [v if _missing(v) else calendar_quarter_text(v) for v in frame["quarter"]]
     names = dict(rename or {})
     out.columns = [names.get(str(c), str(c).replace("_", " ")) for c in out.columns]
     return out

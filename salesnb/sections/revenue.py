@@ -7,6 +7,7 @@ import pandas as pd
 from salesnb.periods import Period
 from salesnb.sections.format import _missing, fmt_money, fmt_pct, md_escape
 from salesnb.sections.period_rows import row_for
+from salesnb.sections.settings import calendar_quarter_text
 
 __all__ = [
     "attainment_sentence",
@@ -54,7 +55,11 @@ def forecast_sentence(
     """
     if forecast is None or forecast.empty:
         return "No forecast could be made."
-    quarter = str(forecast["quarter"].iloc[0]) if "quarter" in forecast.columns else "next quarter"
+    quarter = (
+        calendar_quarter_text(forecast["quarter"].iloc[0])
+        if "quarter" in forecast.columns
+        else "next quarter"
+    )
     total = float(forecast["forecast"].sum())
     return (
         f"Forecast for **{md_escape(quarter)}**: **{fmt_money(total, currency=currency)}** in "

@@ -39,7 +39,7 @@ from pathlib import Path
 from salesnb.load import mapping_settings
 from salesnb.numbers import NumberStyle, currency_symbol, number_style, using_number_style
 from salesnb.numbers import use_number_style as _use_number_style
-from salesnb.periods import period_title
+from salesnb.periods import Period, period_title
 
 __all__ = [
     "ReportSettings",
@@ -48,6 +48,7 @@ __all__ = [
     "using_settings",
     "active_settings",
     "period_text",
+    "calendar_quarter_text",
 ]
 
 
@@ -189,3 +190,32 @@ def period_text(label) -> str:
     'FY2027 Q1'
     """
     return period_title(label, fiscal_year_start=active_settings().fiscal_year_start)
+
+
+def calendar_quarter_text(label) -> str:
+    """A calendar quarter label (as the forecast models write them) in the report's calendar.
+
+    In a fiscal calendar whose quarters line up with calendar quarters (a
+    fiscal year starting in January, April, July or October) the calendar
+    quarter is shown as the fiscal quarter it is; otherwise it keeps its
+    calendar label, marked as such. Text that is no quarter label comes back as it is.
+
+    >>> calendar_quarter_text("2026Q4")
+    '2026Q4'
+    >>> with using_settings(ReportSettings(fiscal_year_start=4)):
+    ...     calendar_quarter_text("2026Q4")
+    'FY2027 Q3'
+    >>> with using_settings(ReportSettings(fiscal_year_start=2)):
+    ...     calendar_quarter_text("2026Q4")
+    '2026Q4 (calendar quarter)'
+    """
+    text = str(label)
+    fys = active_settings().fiscal_year_start
+    if fys == 1:
+        return text
+    try:
+        quarter = Period.parse(text, freq="quarter")
+    except ValueError:
+        return text
+    fiscal = Period.containing(quarter.start, freq="quarter", fiscal_year_start=fys)
+    return fiscal.title if fiscal.start == quarter.start else f"{text} (calendar quarter)"
