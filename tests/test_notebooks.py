@@ -230,7 +230,7 @@ def test_index_leaderboard_and_workbook(pack, sample_data):
         wb.sheetnames
     )
     rows = list(wb["leaderboard"].iter_rows(values_only=True))
-    assert rows[0][:3] == ("rank", "rep_id", "rep") and rows[1][0] == 1
+    assert rows[0][:3] == ("Rank", "Rep ID", "Rep") and rows[1][0] == 1
 
 
 # -- absent tables ---------------------------------------------------------------------------

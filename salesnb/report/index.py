@@ -80,19 +80,18 @@ def _summary_display(summary: pd.DataFrame, rejected_files: Mapping[str, str]) -
 
 def _write_key_workbook(key, summary: pd.DataFrame, path: Path) -> Path | None:
     tables: dict[str, pd.DataFrame] = {}
-    money: dict[str, list[str]] = {}
-    pct: dict[str, list[str]] = {}
+    formats: dict[str, dict] = {}
     if isinstance(key, dict):
         for name, value in key.get("workbook", {}).items():
             frame, fmt = value if isinstance(value, tuple) else (value, {})
             tables[name] = frame
-            money[name] = list(fmt.get("money", ()))
-            pct[name] = list(fmt.get("pct", ()))
+            formats[name] = dict(fmt)
     if summary is not None:
         tables["data_quality"] = summary
+        formats["data_quality"] = {"count": ["rows_read", "rows_loaded", "rows_rejected"]}
     if not tables:
         return None
-    return write_workbook(tables, path, money=money, pct=pct)
+    return write_workbook(tables, path, formats=formats)
 
 
 def _pack_tables(loaded, view, period, build: Path) -> tuple:
