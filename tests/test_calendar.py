@@ -179,3 +179,54 @@ def test_sample_pages_say_which_window_a_figure_uses(sample_pack):
     assert "median cycle, deals won in 2026Q3 (days)" in pages["04_team_performance"]
     assert "win rate, deals closed in 2026Q3" in pages["04_team_performance"]
     assert "Overdue</em> here" in pages["05_orders_collections_market"]
+
+
+# -- a pack in the company's own calendar and money ---------------------------------------------
+def _visible(page: str) -> str:
+    import html
+    import re
+
+    page = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S | re.I)
+    page = re.sub(r"<[^>]+>", " ", page)
+    return re.sub(r"\s+", " ", html.unescape(page))
+
+
+@pytest.fixture(scope="module")
+def april_euro_pack(tmp_path_factory):
+    """The one extra pack: the sample with a mapping holding only ``[settings]``."""
+    if not (SAMPLE / "orders.csv").exists():
+        pytest.skip("data/sample has not been generated")
+    folder = tmp_path_factory.mktemp("april_euro")
+    mapping = folder / "settings.toml"
+    mapping.write_text('[settings]\nfiscal_year_start = 4\ncurrency = "EUR"\n', encoding="utf-8")
+    return report.run_report(
+        data=SAMPLE, mapping=mapping, out=folder / "out", jobs=2, progress=False
+    )
+
+
+@pytest.mark.slow
+def test_april_euro_pack_shows_fiscal_quarters_and_euros_everywhere(april_euro_pack):
+    import json
+    import re
+
+    from openpyxl import load_workbook
+
+    pack = april_euro_pack
+    assert pack.ok, [nb.error for nb in pack.notebooks if nb.error]
+    assert pack.out_dir.name == "2027Q2"  # the latest complete fiscal quarter: Jul-Sep 2026
+    pages = {p.stem: _visible(p.read_text(encoding="utf-8")) for p in pack.out_dir.glob("*.html")}
+    assert len(pages) == 8  # six notebook pages, index, leaderboard
+    for name, text in pages.items():
+        assert "$" not in text, (name, text[text.find("$") - 80 : text.find("$") + 40])
+        assert "FY2027 Q2" in text, name
+        assert "€" in text or name == "01_leads_conversion", name
+        if name != "index":  # the index also lists the run's raw parameters
+            calendar = re.findall(r"(?<![\w ])20\d\dQ[1-4]\b", text)
+            assert not calendar, (name, calendar)
+    assert "Quarter FY2027 Q2 (2026-07-01 to 2026-09-30)" in pages["00_executive_summary"]
+    assert re.search(r"\d{1,3}(\.\d{3})+\s€", pages["02_revenue_forecast"])  # 611.857 €
+    wb = load_workbook(pack.out_dir / "kpis.xlsx")
+    assert "FY2027 Q2" in [c.value for c in wb["headline"][1]]
+    assert wb["revenue"]["B2"].number_format == '#,##0\\ "€"'
+    meta = json.loads((pack.out_dir / "run.json").read_text(encoding="utf-8"))
+    assert meta["settings"] == {"fiscal_year_start": 4, "currency": "€", "number_style": "de"}

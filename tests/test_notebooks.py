@@ -80,6 +80,23 @@ def test_parameters_follow_the_common_contract(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_calendar_and_money_are_parameters_passed_through(path):
+    """The company's calendar and money are set once (CLI or mapping), never per notebook."""
+    params = pm.inspect_notebook(str(path))
+    for name in ("fiscal_year_start", "currency", "number_style"):
+        assert params[name]["default"] == "None", (path.name, name)
+    code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+    assert (
+        "sections.use_settings(mapping, fiscal_year_start=fiscal_year_start, currency=currency,"
+        in code
+    )
+    assert "currency = settings.currency" in code
+    # no page fixes its own calendar, currency symbol or number style
+    assert not re.search(r"fiscal_year_start=\d|currency=[\"']", code), path.name
+    assert "{period.label}" not in code  # titles show FY2027 Q1 in a fiscal calendar
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_committed_without_outputs_and_calls_salesnb(path):
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
