@@ -128,5 +128,7 @@ def deals_worth_sentence(deals: pd.DataFrame, what: str, *, currency: str | None
     '**2** slipped deals worth **$1,500**.'
     """
     no_value = int(deals["amount"].isna().sum())
-    text = f"**{len(deals):,}** {what} deals worth **{fmt_money(deals['amount'].sum(), currency=currency)}**"
-    return text + (f" ({no_value:,} without a value, not in that sum)." if no_value else ".")
+    text = f"**{fmt_number(len(deals))}** {what} deals worth **{fmt_money(deals['amount'].sum(), currency=currency)}**"
+    return text + (
+        f" ({fmt_number(no_value)} without a value, not in that sum)." if no_value else "."
+    )

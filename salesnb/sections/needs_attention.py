@@ -12,7 +12,15 @@ import pandas as pd
 from salesnb.periods import Period
 from salesnb.sections.data_notes import rejected_alert, rejected_summary
 from salesnb.sections.engine_inputs import collect, kpi
-from salesnb.sections.format import _missing, fmt_change, fmt_money, fmt_pct, period_text
+from salesnb.sections.format import (
+    _missing,
+    fmt_change,
+    fmt_days,
+    fmt_money,
+    fmt_number,
+    fmt_pct,
+    period_text,
+)
 from salesnb.sections.guards import REVENUE, missing_requirements
 from salesnb.sections.headline import headline_series
 from salesnb.sections.market import competitor_undercuts
@@ -175,7 +183,7 @@ def _stale_deal_items(sales, as_of: pd.Timestamp, *, currency: str) -> list[dict
         return [_item("stale deals", "not checked", f"Stale deals could not be checked: {exc}")]
     undated = int(summary["undated_deals"].sum())
     unjudged = (
-        f"{undated:,} open deals have no creation or activity date: whether they are "
+        f"{fmt_number(undated)} open deals have no creation or activity date: whether they are "
         f"stale cannot be told."
         if undated
         else ""
@@ -183,12 +191,12 @@ def _stale_deal_items(sales, as_of: pd.Timestamp, *, currency: str) -> list[dict
     if not len(stale):
         return [_item("stale deals", "undated deals", unjudged)] if undated else []
     no_value = int(stale["amount"].isna().sum())
-    said = f" ({no_value:,} of them have no value)" if no_value else ""
+    said = f" ({fmt_number(no_value)} of them have no value)" if no_value else ""
     return [
         _item(
             "stale deals",
             f"{len(stale)} deals",
-            f"{len(stale):,} open deals worth {fmt_money(stale['amount'].sum(), currency=currency)} "
+            f"{fmt_number(len(stale))} open deals worth {fmt_money(stale['amount'].sum(), currency=currency)} "
             f"have had no activity for longer than their stage allows (longest idle: "
             f"{int(stale['days_idle'].max())} days){said}." + (f" {unjudged}" if unjudged else ""),
         )
@@ -207,12 +215,12 @@ def _slipped_deal_items(sales, as_of: pd.Timestamp, *, currency: str) -> list[di
     if not len(slipped):
         return []
     no_value = int(slipped["amount"].isna().sum())
-    said = f" ({no_value:,} of them have no value)" if no_value else ""
+    said = f" ({fmt_number(no_value)} of them have no value)" if no_value else ""
     return [
         _item(
             "slipped deals",
             f"{len(slipped)} deals",
-            f"{len(slipped):,} open deals worth "
+            f"{fmt_number(len(slipped))} open deals worth "
             f"{fmt_money(slipped['amount'].sum(), currency=currency)} are past their "
             f"expected close date{said}.",
         )
@@ -231,9 +239,9 @@ def _slow_rep_items(sales, names: dict[str, str]) -> list[dict]:
         _item(
             "slow rep",
             rec.rep_id,
-            f"Rep {_who(rec.rep_id, names)}: median sales cycle {rec.median_days:,.1f} days, "
-            f"{rec.ratio_to_team:.2f}x the {rec.team} team median "
-            f"({rec.team_median_days:,.1f} days).",
+            f"Rep {_who(rec.rep_id, names)}: median sales cycle of all won deals "
+            f"{fmt_days(rec.median_days)}, {fmt_number(rec.ratio_to_team, decimals=2)}x the "
+            f"{rec.team} team median ({fmt_days(rec.team_median_days)}).",
         )
         for rec in slow.sort_values("ratio_to_team", ascending=False).itertuples(index=False)
     ]
@@ -252,7 +260,7 @@ def _overdue_items(sales, as_of: pd.Timestamp, *, currency: str) -> list[dict]:
         _item(
             "overdue receivables",
             "receivables",
-            f"{int(overdue['orders'].sum()):,} invoices worth "
+            f"{fmt_number(int(overdue['orders'].sum()))} invoices worth "
             f"{fmt_money(overdue['amount'].sum(), currency=currency)} are overdue at "
             f"{as_of:%Y-%m-%d}, {fmt_money(old, currency=currency)} of them by more than "
             f"90 days.",
