@@ -62,6 +62,7 @@ from salesnb.sections.engine_inputs import (
     daily_revenue,
     kpi_for,
     models_for,
+    rfm_segments,
 )
 from salesnb.sections.forecasting import (
     GroupForecast,
@@ -241,6 +242,7 @@ __all__ = [
     "clv_summary",
     "clv_transactions",
     "customer_names",
+    "rfm_segments",
     "read_snapshot",
     "write_snapshot",
     "HoldoutVerdict",
