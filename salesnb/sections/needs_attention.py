@@ -310,9 +310,9 @@ def _satisfaction_items(sales, period: Period, names: dict[str, str]) -> list[di
                 _item(
                     "falling satisfaction",
                     rep_id,
-                    f"Rep {_who(rep_id, names)}: satisfaction score falling by {abs(slope):.1f} "
+                    f"Rep {_who(rep_id, names)}: satisfaction score falling by {fmt_number(abs(slope), decimals=1)} "
                     f"points per quarter over the last {len(grp)} quarters (now "
-                    f"{y[-1]:.0f} of 10).",
+                    f"{fmt_number(y[-1])} of 10).",
                 )
             )
     return items
