@@ -259,26 +259,37 @@ def money_text(
     return f"{sign}{symbol}{gap}{digits}"
 
 
-def compact_money(value, *, currency: str | None = None, style: NumberStyle | None = None) -> str:
+def compact_money(
+    value, *, currency: str | None = None, style: NumberStyle | None = None, extra: int = 0
+) -> str:
     """Short money for chart ticks: ``$1.2M``, ``$950``, ``-$2.5k`` (``1,2M €`` in ``de``).
 
-    ``currency=""`` gives the number alone (a count axis).
+    Thousands, millions and billions get one decimal (trailing zeros dropped),
+    smaller values none; ``extra`` decimals more where ticks need them to
+    differ. ``currency=""`` gives the number alone (a count axis); a value that
+    rounds to zero has no sign.
 
     >>> compact_money(1234567), compact_money(950), compact_money(-2500)
     ('$1.2M', '$950', '-$2.5k')
     >>> compact_money(1234567, style=number_style("€")), compact_money(1500, currency="")
-    ('1,2M\\xa0€', '1.5k')
+    ('1,2M\xa0€', '1.5k')
+    >>> compact_money(7.75, currency="", extra=1), compact_money(-0.01, currency="")
+    ('7.8', '0')
     """
     style = (style or active_number_style()).with_currency(currency or None)
     symbol = "" if currency == "" else style.currency
     v = abs(float(value))
-    sign = "-" if float(value) < 0 else ""
-    text = _digits(_round(v, 0), 0, style)
+    text = None
     for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if v >= limit:
-            short = _digits(_round(v / limit, 1), 1, style)
+            short = _digits(_round(v / limit, 1 + extra), 1 + extra, style)
             text = short.rstrip("0").rstrip(style.decimal) + suffix
             break
+    if text is None:
+        rounded = _round(v, extra)
+        text = _digits(rounded, extra, style)
+        v = rounded
+    sign = "-" if float(value) < 0 and v != 0 else ""
     if not symbol:
         return sign + text
     if style.symbol_after:
