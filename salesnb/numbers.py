@@ -212,8 +212,14 @@ def _digits(value: float, decimals: int, style: NumberStyle) -> str:
     return text.translate({ord(","): "\0", ord("."): style.decimal}).replace("\0", style.thousands)
 
 
-def number_text(value, *, decimals: int = 0, style: NumberStyle | None = None) -> str:
+def number_text(
+    value, *, decimals: int = 0, style: NumberStyle | None = None, half_up: bool = True
+) -> str:
     """``value`` with thousands separators and ``decimals`` decimals; missing gives ``n/a``.
+
+    Halves round away from zero (``half_up``, as spreadsheets do); with
+    ``half_up=False`` as Python's ``format`` rounds the binary value (how rates
+    and changes have always been written: ``-6.25`` gives ``-6.2``).
 
     >>> number_text(12345.678, decimals=1), number_text(-0.04, decimals=1), number_text(None)
     ('12,345.7', '-0.0', 'n/a')
@@ -226,7 +232,10 @@ def number_text(value, *, decimals: int = 0, style: NumberStyle | None = None) -
     v = float(value)
     if not math.isfinite(v):
         return f"{v}"
-    v = _round(v, decimals)
+    if half_up:
+        v = _round(v, decimals)
+    else:
+        v = float(f"{v:.{decimals}f}")
     return ("-" if math.copysign(1.0, v) < 0 else "") + _digits(v, decimals, style)
 
 

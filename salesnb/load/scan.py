@@ -219,6 +219,10 @@ def scan(
     )
 
 
+def _is_glob(name: str | None) -> bool:
+    return any(ch in str(name or "") for ch in "*?[")
+
+
 def _discover(source: Any, mapped: dict) -> dict[str, _Parts]:
     """The files of each contract table in the source (mapped tables only, with a mapping)."""
     out: dict[str, _Parts] = {}
@@ -241,7 +245,8 @@ def _discover(source: Any, mapped: dict) -> dict[str, _Parts]:
             continue
         fname = (mapped.get(table) or {}).get("file")
         path = folder / fname if fname else _find_file(folder, table)
-        if path is not None:
+        optional = (mapped.get(table) or {}).get("optional")
+        if path is not None and not (optional and not path.exists() and not _is_glob(fname)):
             out[table] = _table_parts(path, table=table)
     return out
 

@@ -160,11 +160,11 @@ def fmt_pct(value, *, decimals: int = 1) -> str:
     """
     if _missing(value):
         return "n/a"
-    return _numbers.number_text(float(value) * 100, decimals=decimals) + "%"
+    return _numbers.number_text(float(value) * 100, decimals=decimals, half_up=False) + "%"
 
 
 def _signed(value: float, decimals: int) -> str:
-    text = _numbers.number_text(value, decimals=decimals)
+    text = _numbers.number_text(value, decimals=decimals, half_up=False)
     return text if text.startswith("-") else "+" + text
 
 

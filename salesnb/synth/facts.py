@@ -18,6 +18,9 @@ With the default size and a span of at least two years:
    invoices due in the last quarter (:data:`OVERDUE_LATE_FACTOR`).
 6. **Satisfaction**: one veteran rep's satisfaction score falls steeply over the
    last four quarters (:data:`UNHAPPY_START`, :data:`UNHAPPY_FALL`).
+7. **Pushed-out quarter**: in the quarter before the last, many deals are pushed
+   out: their expected close date, inside the quarter, is moved past its end
+   during it (:data:`PUSH_QUARTER_SHARE`, drawn by :mod:`~salesnb.synth.history`).
 
 :func:`planted_periods` gives the days from which facts 1, 4 and 5 apply; the
 generators read the constants below where they draw the affected tables.
@@ -30,7 +33,7 @@ import pandas as pd
 
 from salesnb.synth.timeline import qstart_day
 
-__all__ = ["fact_sheet"]
+__all__ = ["fact_sheet", "pushed_out"]
 
 # 1. declining region
 #: Index in ``REGIONS`` of the declining region (West); the last region when there are
@@ -75,6 +78,11 @@ NEVER_PAID_LAST = 0.03
 UNHAPPY_START = 7.8
 UNHAPPY_FALL = 1.4
 
+# 7. pushed-out quarter (the quarter before the last)
+#: Chance that a deal open in that quarter, whose final expected close date lies after
+#: the quarter's end, had its expected close date pushed out of the quarter during it.
+PUSH_QUARTER_SHARE = 0.8
+
 
 def planted_periods(start: pd.Timestamp, q_end: int, n_regions: int) -> tuple[int, int, int, int]:
     """Where the facts apply: ``(undercut_from, overdue_from, decline_from,
@@ -107,6 +115,11 @@ def fact_sheet(tables: dict[str, pd.DataFrame]) -> str:
        date (paid later or unpaid).
     6. *Satisfaction*: mean score per rep over the last 4 quarters and the
        least-squares slope of the rep's scores over those quarters.
+    7. *Pushed-out deals*: per quarter of ``changed_at``, the deals of
+       ``opportunity_history`` with a change after which the deal is open and its
+       ``expected_close_date`` lies after the quarter's end while the one before
+       the change did not; their value is the deal's ``amount`` after that change
+       (a deal counts once per quarter, at its first such change).
 
     Parameters
     ----------
@@ -133,6 +146,7 @@ def fact_sheet(tables: dict[str, pd.DataFrame]) -> str:
         *_undercut(t, prev4, last4),
         *_overdue_invoices(orders, end, prev4, last4),
         *_satisfaction(t, last4),
+        *_pushed_out(t, prev4, last4),
         *_other_structure(t, ok, end),
     ]
     return "\n".join(out)
@@ -349,6 +363,56 @@ def _satisfaction(t: dict[str, pd.DataFrame], last4: list[str]) -> list[str]:
         f" quarters; other reps between {others_slope.min():+.2f} and"
         f" {others_slope.max():+.2f}; company mean score in {last4[-1]}:"
         f" {sat[sat['q'] == last4[-1]]['score'].mean():.1f})."
+    )
+    out.append("")
+    return out
+
+
+def pushed_out(history: pd.DataFrame) -> pd.DataFrame:
+    """Deals pushed out of a quarter, per quarter of the change (fact 7).
+
+    A change pushes a deal out of quarter ``q`` (the quarter of ``changed_at``)
+    when the deal is open after it and its ``expected_close_date`` moves from on
+    or before the last day of ``q`` to after it. A deal counts once per quarter,
+    with its ``amount`` after its first such change.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: quarter labels (``"2026Q2"``) with a push; columns ``deals``,
+        ``value``.
+    """
+    h = history.sort_values(["opportunity_id", "changed_at"], kind="stable")
+    before = h.groupby("opportunity_id", sort=False)["expected_close_date"].shift()
+    q = h["changed_at"].dt.to_period("Q")
+    q_last_day = q.dt.end_time.dt.normalize()
+    out = (h["status"] == "open") & (before <= q_last_day) & (h["expected_close_date"] > q_last_day)
+    pushes = h.loc[out, ["opportunity_id", "amount"]].assign(q=q[out].astype(str))
+    pushes = pushes.drop_duplicates(["opportunity_id", "q"])
+    return pushes.groupby("q").agg(deals=("opportunity_id", "size"), value=("amount", "sum"))
+
+
+def _pushed_out(t: dict[str, pd.DataFrame], prev4: list[str], last4: list[str]) -> list[str]:
+    """7. Deals pushed out of each quarter; the quarter with the most value pushed out."""
+    per_q = pushed_out(t["opportunity_history"])
+    worst = per_q["value"].idxmax()
+    others = per_q.drop(index=worst)
+    shown = per_q.reindex(prev4 + last4, fill_value=0)
+    out = [
+        "**7. Deals pushed out of a quarter** (open deals whose expected close date was"
+        " moved past the quarter's end during the quarter; value = amount after the move):",
+        "",
+        "| quarter | deals pushed out | value |",
+        "|---|---|---|",
+    ]
+    for q, row in shown.iterrows():
+        out.append(f"| {q} | {int(row['deals']):,} | {row['value']:,.0f} |")
+    out.append("")
+    out.append(
+        f"Pushed-out quarter: **{worst}**: {int(per_q.at[worst, 'deals'])} deals worth"
+        f" {per_q.at[worst, 'value']:,.0f} moved out; every other quarter at most"
+        f" {int(others['deals'].max())} deals and {others['value'].max():,.0f}"
+        f" ({per_q.at[worst, 'value'] / others['value'].max():.2f}x)."
     )
     out.append("")
     return out
