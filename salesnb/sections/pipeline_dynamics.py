@@ -76,7 +76,12 @@ BRIDGE_LABELS = {
 
 
 def _period(period: Period | str) -> Period:
-    return period if isinstance(period, Period) else Period.parse(str(period))
+    """``period`` as a quarter of the report's calendar (the active settings')."""
+    if isinstance(period, Period):
+        return period
+    from salesnb.sections.settings import active_settings
+
+    return Period.parse(str(period), fiscal_year_start=active_settings().fiscal_year_start)
 
 
 def _signed_pct(value: float, decimals: int = 1) -> str:
@@ -134,7 +139,12 @@ def quarter_waterfall(
     start = end = None
     for a, b in zip(days[:-1], days[1:], strict=True):
         steps = collect(
-            kpi.pipeline_waterfall(history, start=a.date(), end=b.date(), window=per.label)
+            kpi.pipeline_waterfall(
+                history,
+                start=a.date(),
+                end=b.date(),
+                window=(per.start.date(), per.last_day.date()),
+            )
         ).set_index("step")
         if start is None:
             start = steps.loc["start", ["value", "deals"]]
@@ -164,7 +174,7 @@ def waterfall_sentence(steps: pd.DataFrame, period: Period | str, *, currency: s
     parts = by.drop(index=["start", "end"], errors="ignore")
     parts = parts[parts["value"] != 0]
     text = (
-        f"The pipeline expected to close in {per.label} went from "
+        f"The pipeline expected to close in {per.title} went from "
         f"{fmt_money(by.at['start', 'value'], currency=currency)} "
         f"({int(by.at['start', 'deals'])} deals) at the start of the quarter to "
         f"{fmt_money(by.at['end', 'value'], currency=currency)} at its end"
@@ -231,7 +241,7 @@ def pushed_out_by_quarter(history: Any, period: Period | str, *, quarters: int =
         last = moved.drop_duplicates("opportunity_id", keep="last")
         out.append(
             {
-                "quarter": q.label,
+                "quarter": q.title,
                 "pushed_deals": int(len(last)),
                 "pushed_out": float(last["amount"].fillna(0).sum()),
             }
@@ -302,13 +312,19 @@ def pipeline_at_quarter_ends(sales: Any, period: Period | str) -> pd.DataFrame:
         }
         if targets is not None:
             cov = collect(
-                kpi.pipeline_coverage(state, collect(targets), period=nxt.label, as_of=day)
+                kpi.pipeline_coverage(
+                    state,
+                    collect(targets),
+                    period=nxt.label,
+                    as_of=day,
+                    fiscal_year_start=per.fiscal_year_start,
+                )
             )
             values["pipeline for the next quarter"] = float(cov["pipeline_amount"].iloc[0])
             values["coverage of the next quarter's target"] = float(cov["coverage"].iloc[0])
         stale = collect(kpi.stale_deals(state, as_of=day, pipeline=sales.pipeline))
         values["stale deals"] = float(len(stale))
-        columns[f"end of {q.label}"] = values
+        columns[f"end of {q.title}"] = values
     table = pd.DataFrame(columns)
     table.index.name = "measure"
     return table.reset_index()
@@ -330,7 +346,7 @@ def stage_movement(history: Any, period: Period | str, *, pipeline: Any = None) 
     per = _period(period)
     table = collect(
         kpi.stage_conversion(history, freq="quarter", as_of=_day(per.last_day).date(),
-                             pipeline=pipeline)
+                             pipeline=pipeline, fiscal_year_start=per.fiscal_year_start)
     )  # fmt: skip
     rows = table[table["period"] == per.label].copy()
     if "conversion_rate_change" in rows.columns:  # a difference of two rates: in points
@@ -359,7 +375,10 @@ def bridge_sentence(bridge: pd.DataFrame, *, currency: str = "$") -> str:
     """
     steps = bridge.set_index("step")["value"]
     prev, cur = float(steps["previous revenue"]), float(steps["current revenue"])
-    period, previous = bridge["period"].iloc[0], bridge["previous_period"].iloc[0]
+    from salesnb.sections.settings import period_text
+
+    period = period_text(bridge["period"].iloc[0])
+    previous = period_text(bridge["previous_period"].iloc[0])
     change = f" ({_signed_pct(cur / prev - 1)})" if prev else ""
     parts = steps.drop(["previous revenue", "current revenue"])
     parts = parts[parts != 0].reindex(parts[parts != 0].abs().sort_values(ascending=False).index)
@@ -387,13 +406,18 @@ def price_led_quarters(lines: Any, period: Period | str, *, quarters: int = 4) -
     """
     from salesnb import kpi
     from salesnb.sections.engine_inputs import collect
+    from salesnb.sections.settings import period_text
 
     per = _period(period)
     rows = []
     for k in range(quarters - 1, -1, -1):
         q = per.shift(-k)
         try:
-            bridge = collect(kpi.revenue_bridge(lines, q.label, "last_year"))
+            bridge = collect(
+                kpi.revenue_bridge(
+                    lines, q.label, "last_year", fiscal_year_start=per.fiscal_year_start
+                )
+            )
         except ValueError:
             continue
         s = bridge.set_index("step")["value"]
@@ -401,8 +425,8 @@ def price_led_quarters(lines: Any, period: Period | str, *, quarters: int = 4) -
             continue
         rows.append(
             {
-                "quarter": q.label,
-                "previous": bridge["previous_period"].iloc[0],
+                "quarter": q.title,
+                "previous": period_text(bridge["previous_period"].iloc[0]),
                 "revenue": float(s["current revenue"]),
                 "growth": float(s["current revenue"] / s["previous revenue"] - 1),
                 "price": float(s["price"]),
@@ -490,6 +514,7 @@ def quota_planner(
         kpi.quota_plan_from_opportunities(
             sales.opportunities, sales.tables.get("targets"), sales.tables.get("orders"),
             period=per.label, as_of=_day(as_of).date(), target=target,
+            fiscal_year_start=per.fiscal_year_start,
             win_rate_changes=changes, deal_size_changes=changes,
         )
     )  # fmt: skip
@@ -557,7 +582,7 @@ def _deal_share_target(sales: Any, per: Period, *, as_of: Any, currency: str) ->
         f"Won deals brought {fmt_pct(share)} of revenue over the last four quarters (the rest "
         f"are orders without a deal), so deals must bring "
         f"{fmt_money(company * share, currency=currency)} of the "
-        f"{fmt_money(company, currency=currency)} target of {per.label}."
+        f"{fmt_money(company, currency=currency)} target of {per.title}."
     )
     return share, text, company * share
 
@@ -565,10 +590,10 @@ def _deal_share_target(sales: Any, per: Period, *, as_of: Any, currency: str) ->
 def _plan_sentence(base: pd.Series | None, per: Period, currency: str) -> str:
     if base is None or pd.isna(base.get("required_pipeline")):
         note = "" if base is None else f" ({base.get('note')})"
-        return f"No plan for {per.label}: a target, won and lost deals are needed{note}."
+        return f"No plan for {per.title}: a target, won and lost deals are needed{note}."
     gap = float(base["coverage_gap"])
     text = (
-        f"To win {fmt_money(base['target'], currency=currency)} from deals in {per.label} "
+        f"To win {fmt_money(base['target'], currency=currency)} from deals in {per.title} "
         f"at a win rate of {fmt_pct(base['win_rate'])} and an average won deal of "
         f"{fmt_money(base['deal_size'], currency=currency)}, the quarter needs "
         f"{fmt_money(base['required_pipeline'], currency=currency)} of pipeline; "
@@ -608,7 +633,11 @@ def summary_lines(
         lines.append(waterfall_sentence(steps, per, currency=currency))
     if has_rows(sales.revenue_lines):
         try:
-            bridge = collect(kpi.revenue_bridge(sales.revenue_lines, per.label))
+            bridge = collect(
+                kpi.revenue_bridge(
+                    sales.revenue_lines, per.label, fiscal_year_start=per.fiscal_year_start
+                )
+            )
         except MissingColumnsError:  # no customer_id: no bridge line
             bridge = None
         if bridge is not None:
@@ -618,7 +647,7 @@ def summary_lines(
         if plan.base is not None and pd.notna(plan.base.get("coverage_gap")):
             gap = float(plan.base["coverage_gap"])
             lines.append(
-                f"Coverage gap for {per.shift(1).label}: "
+                f"Coverage gap for {per.shift(1).title}: "
                 + (
                     f"{fmt_money(gap, currency=currency)} of pipeline still to create "
                     f"(about {int(plan.base['deals_to_create'])} deals by "
