@@ -215,7 +215,7 @@ def test_april_euro_pack_shows_fiscal_quarters_and_euros_everywhere(april_euro_p
     assert pack.ok, [nb.error for nb in pack.notebooks if nb.error]
     assert pack.out_dir.name == "2027Q2"  # the latest complete fiscal quarter: Jul-Sep 2026
     pages = {p.stem: _visible(p.read_text(encoding="utf-8")) for p in pack.out_dir.glob("*.html")}
-    assert len(pages) == 8  # six notebook pages, index, leaderboard
+    assert len(pages) == 9  # seven notebook pages, index, leaderboard
     for name, text in pages.items():
         assert "$" not in text, (name, text[text.find("$") - 80 : text.find("$") + 40])
         assert "FY2027 Q2" in text, name
