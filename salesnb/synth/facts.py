@@ -18,10 +18,11 @@ With the default size and a span of at least two years:
    invoices due in the last quarter (:data:`OVERDUE_LATE_FACTOR`).
 6. **Satisfaction**: one veteran rep's satisfaction score falls steeply over the
    last four quarters (:data:`UNHAPPY_START`, :data:`UNHAPPY_FALL`).
-7. **Price rise**: from the first day of the third quarter before the last, our
-   selling prices are :data:`PRICE_RISE` times higher for the same units; in that
-   quarter, year over year, price is the largest effect on the revenue of the
-   customers who bought in both quarters (:func:`price_rise_day`).
+7. **Price rise**: from the first day of the last four quarters, our selling
+   prices are :data:`PRICE_RISE` times higher for the same units
+   (:func:`price_rise_day`); in the third quarter before the last, year over
+   year, price is the largest effect on the revenue of the customers who bought
+   in both quarters.
 
 :func:`planted_periods` gives the days from which facts 1, 4 and 5 apply; the
 generators read the constants below where they draw the affected tables.
@@ -400,7 +401,7 @@ def _other_structure(t: dict[str, pd.DataFrame], ok: pd.DataFrame, end: pd.Times
     return out
 
 
-# 7. price-led growth (from the first day of the third quarter before the last)
+# 7. price rise (from the first day of the last four quarters)
 #: Our selling prices of purchase orders rise by this factor; customers buy the same
 #: units as they would have (won deals keep the amount negotiated on the deal).
 PRICE_RISE = 1.08
@@ -408,7 +409,7 @@ PRICE_RISE = 1.08
 
 def price_rise_day(start: pd.Timestamp, q_end: int) -> int:
     """First day (counted from ``start``) of the higher prices of fact 7."""
-    return max(0, qstart_day(q_end - 2, start))
+    return max(0, qstart_day(q_end - 3, start))
 
 
 def _continuing_effects(ok: pd.DataFrame, prev: str, cur: str) -> dict[str, float]:
@@ -435,15 +436,16 @@ def _continuing_effects(ok: pd.DataFrame, prev: str, cur: str) -> dict[str, floa
 
 
 def _price_rise(ok: pd.DataFrame, q_end: pd.Period) -> list[str]:
-    """7. The price rise: year-over-year price, volume and mix in its first quarter."""
-    first = q_end - 2
+    """7. The price rise: year-over-year price, volume and mix in the third quarter
+    before the last (the second quarter of the higher prices)."""
+    first, rise = q_end - 2, q_end - 3
     cur, prev, before = str(first), str(first - 4), str(first - 8)
     now = _continuing_effects(ok, prev, cur)
     earlier = _continuing_effects(ok, before, prev)
     revq = ok.groupby(ok["order_date"].dt.to_period("Q").astype(str))["amount"].sum()
     units = ok.groupby(ok["order_date"].dt.to_period("Q").astype(str))["quantity"].sum()
     return [
-        f"**7. Price rise**: from {first.start_time.date()} our selling prices are"
+        f"**7. Price rise**: from {rise.start_time.date()} our selling prices are"
         f" {PRICE_RISE - 1:.0%} higher (the same units; won deals keep the amount of the"
         " deal; `products.list_price` keeps the earlier list price). Revenue bridge"
         f" **{cur}** vs {prev} (year over year), customers who bought in both quarters:"
