@@ -29,12 +29,18 @@ setup: $(STAMP) ## Create .venv and install salesnb with its test tools (automat
 report: $(STAMP) ## Render the report pack for the latest complete quarter of data/sample (QUARTER=2026Q3 JOBS=2 DATA=...)
 	$(VENV)/bin/salesnb report --data $(DATA) --jobs $(JOBS) $(if $(QUARTER),--quarter $(QUARTER),)
 
-test: $(STAMP) ## Run the test suite: unit tests, doctests, notebooks (engine runs: make test-engines)
-	$(PY) -m pytest tests salesnb -m "not engines"
+# Unit tests and doctests run on every core (pytest-xdist, at most 4 workers); the slow
+# end-to-end runs (report packs, killed runs) run one after another in one process: they
+# share one rendered sample pack (tests/conftest.py) and start kernels of their own.
+XDIST ?= -n auto --maxprocesses 4
+
+test: $(STAMP) ## Run the test suite: unit tests, doctests, packs, notebooks (engine runs: make test-engines)
+	$(PY) -m pytest tests salesnb -m "not slow and not engines" $(XDIST)
+	$(PY) -m pytest tests -m "slow and not engines"
 	$(PY) -m pytest -p no:randomly --nbval-lax notebooks/
 
 test-fast: $(STAMP) ## Unit tests and doctests only (no notebook execution, no Spark)
-	$(PY) -m pytest tests salesnb -m "not slow and not engines"
+	$(PY) -m pytest tests salesnb -m "not slow and not engines" $(XDIST)
 
 test-engines: $(STAMP) ## Every KPI and scan on local PySpark (needs Java 17+), packs on DuckDB (minutes)
 	$(PY) -m pytest tests -m engines

@@ -57,18 +57,26 @@ by default in this mode), each in a fresh process:
 Goals at 100M rows: sn-duckdb <= 1.2x sql with peak RSS <= 2 GB; sn-polars <=
 1.2x sql. Results are compared with the SQL value by value.
 
+``--duckdb-memory-limit 1GB`` sets DuckDB's ``memory_limit`` on the default
+connection of every DuckDB worker (``sql`` and ``sn-duckdb`` alike): DuckDB's
+default is 80 % of RAM, and its large hash aggregations (per-customer first
+orders, distinct customers) fill that before they spill to disk.
+
 Usage::
 
     python benchmarks/bench_kpi.py [--rows 10000000] [--seed 0] [--layout text|categorical]
                                    [--pandas-strings arrow|default] [--repeat 3] [--keep DIR]
     python benchmarks/bench_kpi.py --parts /work/bench-data/orders-100m --rows 100000000
     python benchmarks/bench_kpi.py --parts /work/bench-data/orders-10m --rows 10000000 --spark
+    python benchmarks/bench_kpi.py --parts /work/bench-data/orders-100m --rows 100000000 \
+        --engines sn-duckdb --duckdb-memory-limit 1GB
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -252,6 +260,10 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+#: how ``--duckdb-memory-limit`` reaches the worker processes
+MEMORY_VARIABLE = "SALESNB_BENCH_DUCKDB_MEMORY_LIMIT"
+
+
 def run_step(engine: str, step: str, path: str, data=None):
     """One step on one engine; ``data`` is the pandas frame already read (pandas only)."""
     import duckdb
@@ -330,6 +342,11 @@ def worker(
 
     if engine == "pandas" and pandas_strings == "arrow":
         pd.options.future.infer_string = True  # pandas 3 default: Arrow-backed str
+    limit = os.environ.get(MEMORY_VARIABLE)
+    if limit and engine in ("sql", "sn-duckdb", "duckdb"):
+        import duckdb
+
+        duckdb.execute("SET memory_limit = ?", [limit]).fetchall()  # the default connection
 
     # warm-up on a small file of the same schema: lazy imports, first-call set-up
     run_step(engine, step, _warm_of(path))
@@ -544,9 +561,17 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--spark", action="store_true", help="with --parts: also PySpark local")
     parser.add_argument(
+        "--duckdb-memory-limit",
+        help="DuckDB memory_limit for the sql and sn-duckdb workers, e.g. 1GB (default: "
+        "DuckDB's own, 80%% of RAM)",
+    )
+    parser.add_argument(
         "--engines", help="with --parts: comma-separated subset of sn-duckdb,sn-polars,spark"
     )
     args = parser.parse_args(argv)
+    if args.duckdb_memory_limit:
+        os.environ[MEMORY_VARIABLE] = args.duckdb_memory_limit  # inherited by the workers
+        print(f"DuckDB memory_limit {args.duckdb_memory_limit} (sql and sn-duckdb workers)")
     if args.parts is not None:
         if args.repeat == 3 and "--repeat" not in (argv or sys.argv):
             args.repeat = 1

@@ -250,6 +250,63 @@ class Opportunities(pa.DataFrameModel):
         name = "opportunities"
 
 
+class OpportunityHistory(pa.DataFrameModel):
+    """Changes of deals, one row per change: the deal's state right after it.
+
+    A deal's rows in ``changed_at`` order tell its story: its first row is its
+    creation (first stage, amount and expected close date), later rows a stage
+    advance, a new amount, a moved expected close date, and the close (status
+    won or lost). A row holds the deal's whole state after the change, not only
+    the changed field; its last row is the deal's current state.
+    """
+
+    opportunity_id: Series[str] = _f(
+        "The deal that changed.",
+        "id",
+        nullable=False,
+        references="opportunities.opportunity_id",
+    )
+    changed_at: Series[pd.Timestamp] = _f(
+        "When the change was made.", "timestamp", nullable=False, event=True
+    )
+    stage: Series[str] = _f(
+        "Stage after the change: one of the pipeline's stages (as for opportunities); "
+        "may be empty once the deal is won or lost.",
+        "category",
+        required=False,
+        isin=list(STAGES),
+    )
+    status: Series[str] = _f(
+        "open, won or lost after the change; read from the stage column through the "
+        "pipeline's won/lost values when not mapped on its own.",
+        "category",
+        nullable=False,
+        isin=list(OPPORTUNITY_STATUSES),
+    )
+    amount: Series[float] = _f(
+        "Deal value after the change; may be empty (value unknown then).",
+        "number",
+        unit="currency",
+        required=False,
+        ge=0,
+    )
+    expected_close_date: Series[pd.Timestamp] = _f(
+        "Expected close date after the change (a plan).", "date", required=False
+    )
+    probability: Series[float] = _f(
+        "Win probability after the change, 0-1 (a mapping turns 40 or 40% into 0.4).",
+        "number",
+        unit="share",
+        required=False,
+        ge=0,
+        le=1,
+    )
+
+    class Config:
+        strict = False
+        name = "opportunity_history"
+
+
 class Orders(pa.DataFrameModel):
     """Orders or order lines (then ``line_id`` distinguishes lines of one order)."""
 
@@ -534,6 +591,22 @@ TABLES: dict[str, TableSpec] = {
                     "status",
                     ("won", "lost"),
                     "{n:,} won or lost deals have no stage (furthest stage unknown)",
+                ),
+            ),
+        ),
+        TableSpec(
+            "opportunity_history",
+            OpportunityHistory,
+            ("opportunity_id", "changed_at"),
+            (),
+            ("changed_at",),
+            OpportunityHistory.__doc__,
+            required_unless=(
+                RequiredUnless(
+                    "stage",
+                    "status",
+                    ("won", "lost"),
+                    "{n:,} changes of won or lost deals have no stage",
                 ),
             ),
         ),

@@ -34,6 +34,13 @@ rtol=1e-9, **kwargs)``
     strings, datetimes as they are); ``connection`` is the DuckDB connection
     to create the relation on (default: a new one).
 
+``history_from_opportunities(opportunities)``
+    a deal history (``opportunity_history``) consistent with the current state of
+    ``opportunities``, for running the history KPIs on the bundled sample when it has
+    no history table: per deal a row at ``created_at`` (first stage, open), one at
+    ``stage_changed_at`` when the deal moved on (its stage, open) and one at
+    ``closed_at`` for closed deals (its stage and status).
+
 polars is imported only when a polars kind is used, so the helpers also run
 where polars cannot be imported.
 """
@@ -47,7 +54,14 @@ import pandas as pd
 import pyarrow as pa
 from pandas.testing import assert_frame_equal
 
-__all__ = ["ENGINES", "run_on_engines", "to_pandas", "convert", "assert_frames_equal"]
+__all__ = [
+    "ENGINES",
+    "run_on_engines",
+    "to_pandas",
+    "convert",
+    "assert_frames_equal",
+    "history_from_opportunities",
+]
 
 #: Kinds of input besides pandas that :func:`run_on_engines` can run a KPI on.
 ENGINES = ("polars", "lazy", "duckdb", "spark")
@@ -211,3 +225,25 @@ def run_on_engines(
                 label=f"{getattr(kpi, '__name__', kpi)} [{kind} vs pandas, part {i}]",
             )
     return reference
+
+
+def history_from_opportunities(opportunities: pd.DataFrame) -> pd.DataFrame:
+    """A deal history agreeing with ``opportunities`` (see the module docstring)."""
+    opp = opportunities
+    keep = ["opportunity_id", "amount", "expected_close_date"]
+    first = opp[keep].assign(changed_at=opp["created_at"], stage="qualification", status="open")
+    moved = opp["stage_changed_at"].gt(opp["created_at"]) & opp["stage"].ne("qualification")
+    middle = opp.loc[moved, keep].assign(
+        changed_at=opp.loc[moved, "stage_changed_at"], stage=opp.loc[moved, "stage"], status="open"
+    )
+    closed = opp["closed_at"].notna()
+    last = opp.loc[closed, keep].assign(
+        changed_at=opp.loc[closed, "closed_at"],
+        stage=opp.loc[closed, "stage"],
+        status=opp.loc[closed, "status"],
+    )
+    columns = ["opportunity_id", "changed_at", "stage", "status", "amount", "expected_close_date"]
+    history = pd.concat([first, middle, last], ignore_index=True)[columns]
+    return history.sort_values(["opportunity_id", "changed_at"], kind="stable").reset_index(
+        drop=True
+    )

@@ -283,3 +283,21 @@ def test_leads_to_call_take_lazy_leads(engine):
         scoring, snap._on_engine(data, engine).leads, as_of=data.as_of, n=5
     )
     same(got, want, ["lead_id"])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_rfm_segments_on_an_engine_equal_the_pandas_groupby(eager, engine):
+    """The customer page's segment table: aggregated on the engine, same as pandas."""
+    from salesnb.kpi import rfm_scores
+    from salesnb.sections import rfm_segments
+
+    lazy = snap._on_engine(eager, engine)
+    rfm = rfm_scores(eager.revenue_lines, as_of="2025-08-31")
+    want = (
+        rfm.groupby("segment", as_index=False)
+        .agg(customers=("customer_id", "size"), revenue=("monetary", "sum"))
+        .sort_values(["revenue", "segment"], ascending=[False, True], ignore_index=True)
+    )
+    got = rfm_segments(lazy.revenue_lines, as_of="2025-08-31")
+    assert got["customers"].sum() == len(rfm) > 0
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)

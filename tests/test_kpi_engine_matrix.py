@@ -22,7 +22,7 @@ import pytest
 import salesnb
 from salesnb import kpi
 from salesnb.load import SAMPLE_DATA
-from tests.kpi_engines import run_on_engines
+from tests.kpi_engines import history_from_opportunities, run_on_engines
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2026-06-30"
@@ -38,6 +38,13 @@ FUNCTIONS = sorted(
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pd.DataFrame]:
     return salesnb.load(SAMPLE_DATA).tables
+
+
+def _history(t):
+    """The sample's deal history (derived from the current state while the sample has none)."""
+    if "opportunity_history" in t:
+        return t["opportunity_history"]
+    return history_from_opportunities(t["opportunities"])
 
 
 def _actual(t):
@@ -71,6 +78,15 @@ CASES = {
     ),
     "stale_deals": lambda t: ((t["opportunities"],), {"as_of": AS_OF}),
     "slipped_deals": lambda t: ((t["opportunities"],), {"as_of": AS_OF, "by": "rep_id"}),
+    "opportunities_as_of": lambda t: (
+        (_history(t),),
+        {"as_of": AS_OF, "opportunities": t["opportunities"]},
+    ),
+    "stage_conversion": lambda t: ((_history(t),), {"as_of": AS_OF}),
+    "pipeline_waterfall": lambda t: (
+        (_history(t),),
+        {"start": "2026-03-31", "end": AS_OF, "window": "2026Q3"},
+    ),
     "quota_attainment": lambda t: (
         (t["orders"], t["targets"]),
         {"as_of": AS_OF, "reps": t["reps"]},
@@ -165,9 +181,12 @@ import duckdb
 import salesnb
 from salesnb import kpi
 from salesnb.load import SAMPLE_DATA
-from tests.kpi_engines import run_on_engines
+from tests.kpi_engines import history_from_opportunities, run_on_engines
 
 t = salesnb.load(SAMPLE_DATA).tables
+history = t.get("opportunity_history")
+if history is None:
+    history = history_from_opportunities(t["opportunities"])
 calls = {
     "revenue": ((t["orders"],), {"by": "region"}),
     "leaderboard": ((t["orders"],), {"reps": t["reps"], "targets": t["targets"]}),
@@ -175,6 +194,8 @@ calls = {
     "churn_rate": ((t["orders"],), {}),
     "quota_attainment": ((t["orders"], t["targets"]), {"as_of": "2026-06-30"}),
     "cohort_retention": ((t["orders"],), {"freq": "quarter", "as_of": "2026-06-30"}),
+    "pipeline_waterfall": ((history,), {"start": "2026-03-31", "end": "2026-06-30",
+                                        "window": "2026Q3"}),
 }
 done = []
 for name, (args, kwargs) in calls.items():
@@ -195,7 +216,7 @@ def test_duckdb_without_polars():
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
     done = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert len(done) == 6
+    assert len(done) == 7
 
 
 class DaskLikeFrame:

@@ -369,7 +369,10 @@ def test_opportunities_only_team_page_ranks_reps(opportunities_only_pack):
     ranking = team.split("Leaderboard", 2)[-1]
     for rank, (rep_id, amount) in enumerate(by_rep.head(3).items(), start=1):
         rep = reps.loc[rep_id]
-        row = f"{rank} {rep['name']} {rep['team']} {rep['region']} {sections.fmt_money(amount)}"
+        row = (
+            f"{rank} {rep_id} {rep['name']} {rep['team']} {rep['region']} "
+            f"{sections.fmt_money(amount)}"
+        )
         assert row in ranking, row
     leaderboard = _text((pack.out_dir / "leaderboard.html").read_text(encoding="utf-8"))
     assert reps.loc[by_rep.index[0], "name"] in leaderboard

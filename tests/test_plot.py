@@ -298,8 +298,36 @@ def _figure_texts(ax: Axes) -> list[matplotlib.text.Text]:
 
 def test_every_chart_function_is_exercised_with_hostile_names():
     covered = {name.split("_chart")[0] + "_chart" for name in _hostile_charts()}
+    covered.add("small_multiples_chart")  # a figure of panels: its own test below
     public = {name for name in plot.__all__ if name.endswith("_chart")}
     assert covered == public
+
+
+@pytest.mark.parametrize("themed", [False, True], ids=["no_theme", "house_theme"])
+def test_small_multiples_with_hostile_names(themed):
+    n = len(NAMES)
+    by_period = pd.DataFrame(
+        {
+            "period": ["2025Q1", "2025Q2"] * n,
+            "name": [name for name in NAMES for _ in range(2)],
+            "revenue": np.arange(2.0 * n),
+        }
+    )
+    with matplotlib.rc_context():
+        if themed:
+            plot.set_theme()
+        else:
+            matplotlib.rcParams["text.parse_math"] = True
+        fig = plot.small_multiples_chart(
+            by_period, x="period", y="revenue", facet="name", highlight=[NAMES[0]], title=NAMES[1]
+        )
+        assert plot.figure_png(fig).startswith(b"\x89PNG")  # mathtext would fail here
+        texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
+        shown = [t.get_text() for t in texts]
+        for name in HOSTILE:
+            assert name in shown, (name, shown)
+        assert not [t.get_text() for t in texts if t.get_parse_math() and "$" in t.get_text()]
+        assert LONG not in shown
 
 
 @pytest.mark.parametrize("themed", [False, True], ids=["no_theme", "house_theme"])

@@ -467,10 +467,13 @@ def test_b2b_open_pipeline_is_not_empty_and_has_stale_deals(b2b):
 
 
 # -- end to end: a pack ------------------------------------------------------------------------
-#: Full packs for the B2B export and one vendor; for the other vendors the pages their
-#: deals feed (summary, pipeline, revenue, team), to keep the suite's time in bounds.
+#: The full pack for the B2B export; for Salesforce the pages its deals feed (summary,
+#: pipeline, revenue, team); for the other vendors the summary and team pages, to keep the
+#: suite's time in bounds (the loading of every preset is tested above, page by page code
+#: is shared).
 CRM_PAGES = ["00_executive_summary", "01_leads_conversion", "02_revenue_forecast",
              "04_team_performance"]  # fmt: skip
+SHORT_PAGES = ["00_executive_summary", "04_team_performance"]
 
 
 @pytest.mark.slow
@@ -478,18 +481,18 @@ CRM_PAGES = ["00_executive_summary", "01_leads_conversion", "02_revenue_forecast
 def test_preset_renders_a_pack_from_its_fixture(name, tmp_path):
     from salesnb import report
 
-    full = name in ("b2b_crm", "salesforce")
+    pages = {"b2b_crm": None, "salesforce": CRM_PAGES}.get(name, SHORT_PAGES)
     result = report.run_report(
         data=FOLDERS[name],
         mapping=MAPPINGS / f"{name}.toml",
         out=tmp_path,
-        only=None if full else CRM_PAGES,
+        only=pages,
         jobs=2,
         progress=False,
     )
     assert result.ok, [(nb.name, nb.error) for nb in result.notebooks if not nb.ok]
     assert result.index.is_file()
-    assert len(result.notebooks) == (6 if full else len(CRM_PAGES))
+    assert len(result.notebooks) == (6 if pages is None else len(pages))
 
 
 @pytest.mark.parametrize("name", PRESETS)
@@ -503,3 +506,79 @@ def test_preset_loads_its_fixture_without_mapping_warnings(name):
         warnings.simplefilter("error", MappingWarning)
         data = salesnb.load(FOLDERS[name], mapping=MAPPINGS / f"{name}.toml")
     assert not any(len(v) for v in data.rejected.values())
+
+
+# -- deal history ------------------------------------------------------------------------------
+SF_HISTORY = CRM / "salesforce" / "OpportunityHistory.csv"
+
+
+def test_salesforce_history_loads_through_the_preset_and_ends_in_each_deal():
+    data = salesnb.load(CRM / "salesforce", mapping=MAPPINGS / "salesforce.toml")
+    hist, opps = data.opportunity_history, data.opportunities.set_index("opportunity_id")
+    assert len(hist) == len(rows(SF_HISTORY)) == data.rows_read["opportunity_history"]
+    assert "opportunity_history" not in data.rejected
+    assert set(hist["opportunity_id"]) == set(opps.index)
+    # status from StageName through [pipeline]; probability 10 (percent) -> 0.1
+    assert set(hist["status"]) == {"open", "won", "lost"}
+    assert hist["probability"].between(0, 1).all() and 0.1 in set(hist["probability"])
+    assert hist["changed_at"].dtype.kind == "M" and hist["expected_close_date"].dtype.kind == "M"
+    last = hist.sort_values("changed_at").groupby("opportunity_id").tail(1)
+    last = last.set_index("opportunity_id").loc[opps.index]
+    pd.testing.assert_series_equal(last["status"], opps["status"], check_names=False)
+    assert (last["stage"].fillna("-") == opps["stage"].fillna("-")).all()
+    assert ((last["amount"] == opps["amount"]) | opps["amount"].isna()).all()
+    is_open = opps["status"] == "open"
+    assert (
+        last.loc[is_open, "expected_close_date"] == opps.loc[is_open, "expected_close_date"]
+    ).all()
+    assert (
+        last.loc[~is_open, "changed_at"].dt.normalize() == opps.loc[~is_open, "closed_at"]
+    ).all()
+
+
+def test_salesforce_history_percent_probability(tmp_path):
+    """40 and 40% are 0.4; a probability that is no number rejects its row with the reason."""
+    for f in ("opportunities.csv", "OpportunityHistory.csv"):
+        (tmp_path / f).write_bytes((CRM / "salesforce" / f).read_bytes())
+    lines = SF_HISTORY.read_text(encoding="utf-8").splitlines()
+    head = lines[0].split(",")
+    at = head.index("Probability")
+    cells = [line.split(",") for line in lines[1:4]]
+    for row, value in zip(cells, ["40", "40%", "high"], strict=True):
+        row[at] = value
+    body = [",".join(r) for r in cells] + lines[4:]
+    (tmp_path / "OpportunityHistory.csv").write_text("\n".join([lines[0], *body]) + "\n")
+    data = salesnb.load(tmp_path, mapping=MAPPINGS / "salesforce.toml")
+    hist = data.opportunity_history
+    assert hist["probability"].iloc[:2].tolist() == [0.4, 0.4]
+    rejected = data.rejected["opportunity_history"]
+    assert rejected["source_row"].tolist() == [4]
+    assert "probability='high'" in rejected["reason"].iloc[0]
+    assert "expected a number" in rejected["reason"].iloc[0]
+
+
+def test_history_is_optional_in_the_preset(tmp_path):
+    """An export without the history file loads as before: a note, no warning, no error."""
+    import warnings
+
+    from salesnb.errors import MappingWarning
+
+    (tmp_path / "opportunities.csv").write_bytes(
+        (CRM / "salesforce" / "opportunities.csv").read_bytes()
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MappingWarning)
+        data = salesnb.load(tmp_path, mapping=MAPPINGS / "salesforce.toml")
+        raised = salesnb.load(tmp_path, mapping=MAPPINGS / "salesforce.toml", errors="raise")
+    assert data.opportunity_history is None and raised.opportunity_history is None
+    assert any("OpportunityHistory.csv" in n and "optional" in n for n in data.notes)
+
+
+@pytest.mark.parametrize("name", ["hubspot", "pipedrive", "zoho", "b2b_crm"])
+def test_presets_without_a_documented_history_export_say_so(name):
+    """Only Salesforce documents a flat history export; docs/your-crm.md says what to do."""
+    assert "opportunity_history" not in preset(name)["tables"]
+    text = (ROOT / "docs" / "your-crm.md").read_text(encoding="utf-8")
+    section = text[text.index("## Deal history") :]
+    crm = {"b2b_crm": "B2B"}.get(name, name.capitalize()).replace("Hubspot", "HubSpot")
+    assert crm in section

@@ -246,6 +246,56 @@ def test_opportunity_states(small):
     assert o["stage_changed_at"].notna().all() and o["last_activity_at"].notna().all()
 
 
+@pytest.mark.parametrize("config", ["small", "tiny"])
+def test_history_ends_in_each_deals_current_state(config, small):
+    t = small if config == "small" else synth.generate(4, **TINY)
+    end = pd.Timestamp((SMALL if config == "small" else TINY)["end"]) + pd.Timedelta(days=1)
+    h, o = t["opportunity_history"], t["opportunities"].set_index("opportunity_id")
+    assert set(h["opportunity_id"]) == set(o.index)
+    assert h.equals(h.sort_values(["opportunity_id", "changed_at"], ignore_index=True))
+    last = h.groupby("opportunity_id").tail(1).set_index("opportunity_id").loc[o.index]
+    for col in ("stage", "status", "amount", "expected_close_date"):
+        pd.testing.assert_series_equal(last[col], o[col], check_names=False)
+    closed = o["status"] != "open"
+    assert (last.loc[closed, "changed_at"] == o.loc[closed, "closed_at"]).all()
+    open_ = ~closed
+    assert (last.loc[open_, "changed_at"] >= o.loc[open_, "stage_changed_at"]).all()
+    assert (last.loc[open_, "changed_at"] < end).all()
+    late = o[["stage_changed_at", "last_activity_at"]].max(axis=1)
+    assert (last.loc[open_, "changed_at"] <= late[open_]).all()  # no change after going dark
+    first = h.groupby("opportunity_id").head(1).set_index("opportunity_id").loc[o.index]
+    assert (first["changed_at"] == o["created_at"]).all()
+    assert (first["status"] == "open").all()
+    # the stage was entered at stage_changed_at: the row then holds it, the row before not
+    h_at = h.merge(o[["stage", "stage_changed_at"]].reset_index(), on="opportunity_id")
+    entered = h_at[h_at["changed_at"] == h_at["stage_changed_at"]]
+    assert entered["opportunity_id"].is_unique and len(entered) == len(o)
+    assert (entered["stage_x"] == entered["stage_y"]).all()
+    # stages only advance, pushes only move the expected close date later, never into the past
+    rank = h["stage"].map({s: i for i, s in enumerate(STAGES)})
+    assert (rank.groupby(h["opportunity_id"]).diff().dropna() >= 0).all()
+    moved = h.groupby("opportunity_id")["expected_close_date"].diff()
+    assert (moved.dropna() >= pd.Timedelta(0)).all()
+    pushed = moved > pd.Timedelta(0)
+    assert (h.loc[pushed, "expected_close_date"] > h.loc[pushed, "changed_at"]).all()
+
+
+def test_history_has_its_own_random_stream():
+    from salesnb.synth.build import _build
+    from salesnb.synth.company import Company
+
+    def company():
+        start, end = pd.Timestamp(TINY["start"]), pd.Timestamp(TINY["end"])
+        return Company(np.random.default_rng(5), start, end, 1, 2, 25, 0.3)
+
+    a = _build(company(), np.random.default_rng(1))
+    b = _build(company(), np.random.default_rng(2))
+    assert not a["opportunity_history"].equals(b["opportunity_history"])
+    for name in a:
+        if name != "opportunity_history":
+            pd.testing.assert_frame_equal(a[name], b[name])
+
+
 def test_won_deals_become_orders(small):
     won = small["opportunities"].query("status == 'won'")
     orders = small["orders"]
@@ -370,6 +420,25 @@ def test_fact_satisfaction_drop(sample):
     assert slope.min() <= -1.5 and slope.drop("R013").min() > -1.0
 
 
+def test_fact_pushed_out_quarter(sample):
+    h = sample["opportunity_history"].sort_values(["opportunity_id", "changed_at"])
+    before = h.groupby("opportunity_id")["expected_close_date"].shift()
+    q = h["changed_at"].dt.to_period("Q")
+    q_last = q.dt.end_time.dt.normalize()
+    out = (h["status"] == "open") & (before <= q_last) & (h["expected_close_date"] > q_last)
+    pushes = h[out].assign(q=q[out].astype(str)).drop_duplicates(["opportunity_id", "q"])
+    value = pushes.groupby("q")["amount"].sum().sort_values()
+    assert value.index[-1] == "2026Q2"
+    assert value.iloc[-1] >= 2 * value.iloc[-2]
+    readme = (SAMPLE / "README.md").read_text(encoding="utf-8")
+    found = re.search(
+        r"Pushed-out quarter: \*\*(\d{4}Q[1-4])\*\*: (\d+) deals worth ([\d,]+) moved out", readme
+    )
+    assert found and found.group(1) == "2026Q2"
+    assert int(found.group(2)) == int((pushes["q"] == "2026Q2").sum())
+    assert int(found.group(3).replace(",", "")) == round(value.iloc[-1])
+
+
 def test_sample_loads_cleanly_through_the_loader():
     from salesnb import load
 
@@ -418,7 +487,7 @@ def test_main_writes_the_tables(tmp_path, capsys):
         == 0
     )
     assert sorted(p.name for p in tmp_path.glob("*.csv")) == sorted(f"{t}.csv" for t in TABLES)
-    assert "wrote 12 tables" in capsys.readouterr().out
+    assert f"wrote {len(TABLES)} tables" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """Sales KPIs: pure functions, one module or package per family (frame in, new frame out).
 
-Families: :mod:`~salesnb.kpi.pipeline` (leads, funnel, win rate, cycle, velocity),
+Families: :mod:`~salesnb.kpi.pipeline` (leads, funnel, win rate, cycle, velocity; the pipeline
+over time from the deal history),
 :mod:`~salesnb.kpi.team` (quotas, leaderboard, activities, satisfaction),
 :mod:`~salesnb.kpi.customers` (RFM, cohorts, retention, churn, CLV, CAC),
 :mod:`~salesnb.kpi.revenue` (revenue, growth, new vs recurring, targets, forecast
@@ -41,14 +42,18 @@ from salesnb.kpi.market import (
 )
 from salesnb.kpi.pipeline import (
     DEFAULT_STALE_THRESHOLDS,
+    WATERFALL_STEPS,
     average_deal_size,
     cycle_vs_team,
     lead_conversion_rate,
     new_leads,
+    opportunities_as_of,
     pipeline_coverage,
+    pipeline_waterfall,
     sales_cycle_days,
     sales_velocity,
     slipped_deals,
+    stage_conversion,
     stage_funnel,
     stale_deals,
     win_rate,
@@ -88,6 +93,10 @@ __all__ = [
     "pipeline_coverage",
     "stale_deals",
     "slipped_deals",
+    "WATERFALL_STEPS",
+    "opportunities_as_of",
+    "stage_conversion",
+    "pipeline_waterfall",
     "quota_attainment",
     "share_at_quota",
     "leaderboard",

@@ -45,8 +45,10 @@ from salesnb.load.vocabulary import (
     EXPORT_SIGNATURES,
     FILE_HINTS,
     HEADERS,
+    PERCENT_SHARE,
     STAGE_RANKS,
     header_key,
+    is_percent,
     outcome_of,
     split_prefix,
 )
@@ -345,11 +347,13 @@ def _complete(guess: TableGuess) -> None:
         if kind in _NUMBER_KINDS and prof.decimal_comma:
             guess.decimal = ","
         if kind == "category" and not (
-            guess.table == "opportunities" and col in ("stage", "status")
+            guess.table in ("opportunities", "opportunity_history") and col in ("stage", "status")
         ):
             _enum_values(guess, col, prof)
     if guess.table == "orders":
         _order_lines(guess)
+    if guess.table == "opportunity_history":
+        _history_columns(guess)
     for role in ("_pipeline", "_currency"):
         g = guess.columns.get(role)
         prof = guess.profiles[g.source] if g is not None and g.source else None
@@ -435,6 +439,24 @@ def _enum_values(guess: TableGuess, col: str, prof: ColumnProfile) -> None:
         guess.values[col] = vmap
     if unknown:
         guess.unknown_values[col] = unknown
+
+
+def _history_columns(guess: TableGuess) -> None:
+    """A deal history: status read from the stage; a percent probability made a share."""
+    cols = guess.columns
+    if "status" not in cols and "stage" in cols:
+        guess.notes.append(
+            "status is not mapped: a change leaves the deal won or lost when its stage is one "
+            "of the [pipeline] won / lost values, else open"
+        )
+    prob = cols.get("probability")
+    prof = guess.profiles.get(prob.source) if prob is not None and prob.source else None
+    if prof is None:
+        return
+    if any(is_percent(v) for v in [v for v, _ in prof.counts] or prof.examples):
+        why = f'"{prob.source}" holds percentages ({_example_text(prof)}): divided by 100'
+        quoted = "`" + prob.source.replace("`", "``") + "`"
+        cols["probability"] = Guess(prob.source, why, expression=PERCENT_SHARE.format(c=quoted))
 
 
 def _order_lines(guess: TableGuess) -> None:

@@ -30,6 +30,7 @@ _ORDER = [
     "products",
     "leads",
     "opportunities",
+    "opportunity_history",
     "orders",
     "targets",
     "activities",
@@ -218,8 +219,10 @@ class SalesData:
             rep in the region) or customer (``customer_id`` of a customer in the
             region). Targets keep region rows for the region and rep rows of its
             reps; their company-level rows become the sum of the kept region
-            targets per period (the view's company is the region). Tables with no way to tell (products, competitor prices,
-            marketing spend) are kept whole.
+            targets per period (the view's company is the region). The history of
+            deals (``opportunity_history``) keeps the changes of the kept deals.
+            Tables with no way to tell (products, competitor prices, marketing
+            spend) are kept whole.
         start, end : date-like, optional
             Keep event rows whose main date (the first of the table's
             ``date_columns``) lies in ``[start, end]`` (both inclusive, whole
@@ -282,6 +285,11 @@ class SalesData:
                 else:
                     continue
                 tables[name] = frame.loc[keep].reset_index(drop=True)
+            history, opps = tables.get("opportunity_history"), tables.get("opportunities")
+            if history is not None and opps is not None:
+                # a deal's history follows the deal into (or out of) the region
+                keep = history["opportunity_id"].isin(opps["opportunity_id"])
+                tables["opportunity_history"] = history.loc[keep].reset_index(drop=True)
         if start is not None or end is not None:
             lo = pd.Timestamp(start) if start is not None else None
             hi = pd.Timestamp(end) + pd.Timedelta(days=1) if end is not None else None
@@ -378,6 +386,13 @@ def _lazy_filter(tables: dict, *, region, start, end) -> dict:
             else:
                 continue
             out[name] = kept.to_native()
+        if "opportunity_history" in out and "opportunities" in out:
+            # a deal's history follows the deal into (or out of) the region
+            deals = nw.from_native(out["opportunities"]).select("opportunity_id")
+            history = frames["opportunity_history"]
+            out["opportunity_history"] = history.join(
+                deals, on="opportunity_id", how="semi"
+            ).to_native()
     if start is not None or end is not None:
         lo = pd.Timestamp(start).to_pydatetime() if start is not None else None
         hi = (pd.Timestamp(end) + pd.Timedelta(days=1)).to_pydatetime() if end is not None else None

@@ -156,7 +156,9 @@ def _table_lines(g: TableGuess) -> list[str]:
     missing = [
         c
         for c, spec in _contract(t).items()
-        if spec.required and c not in g.columns and not (t == "opportunities" and c == "status")
+        if spec.required
+        and c not in g.columns
+        and not (t in ("opportunities", "opportunity_history") and c == "status")
     ]
     for col in missing:
         lines.append(_line(f'# {col} = ""', "required: no column found; name yours", check=True))

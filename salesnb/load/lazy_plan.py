@@ -44,7 +44,7 @@ from salesnb.load.parse import _RULES, _allowed_values
 from salesnb.schema import TABLES, columns, required_columns
 
 _SUPPORTED = {"file", "columns", "values", "dates", "derive", "filter", "keep_extra", "decimal",
-              "delimiter", "encoding", "skip_rows"}  # fmt: skip
+              "delimiter", "encoding", "skip_rows", "optional"}  # fmt: skip
 _DUCKDB_ONLY = ("derive", "filter")
 
 

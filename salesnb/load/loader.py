@@ -18,9 +18,9 @@ rejected``. Rows excluded by a mapping filter are rejected with the filter as
 reason, so nothing disappears without a trace.
 
 A mapping's ``[pipeline]`` section (:mod:`salesnb.stages`) is applied after the
-mapping has produced the contract columns: opportunities' stages are checked
-against the declared stages, and their status is read from the stage column
-when it is not mapped on its own. ``SalesData.notes`` says what loaded
+mapping has produced the contract columns: the stages of opportunities and of
+their history are checked against the declared stages, and their status is read
+from the stage column when it is not mapped on its own. ``SalesData.notes`` says what loaded
 incomplete by the contract's own rules (open deals without amount or created
 date, placeholder dates read as empty).
 """
@@ -62,6 +62,9 @@ __all__ = ["load"]
 
 # the package's logger: messages are named salesnb.load wherever they come from
 log = logging.getLogger(__package__)
+
+#: Tables whose ``stage`` and ``status`` follow a mapping's declared ``[pipeline]``.
+_ON_PIPELINE = ("opportunities", "opportunity_history")
 
 
 def load(
@@ -229,6 +232,11 @@ def _read_table(
         batch.notes.append(f"{table}: not loaded: {exc}")
         return
     if raw is None:
+        if tmap.get("optional"):
+            batch.notes.append(
+                f"{table}: not loaded: its file {tmap.get('file', table)!r} is not in the data "
+                "(optional in the mapping)"
+            )
         return
     if len(raw.frame) == 0:
         raw.notes.append(f"{Path(raw.origin).name}: header only, no rows (table {table} is empty)")
@@ -289,7 +297,7 @@ def _prepare(
     """
     contract = columns(table)
     mapped, frame, raw_frame = _apply_mapping(table, raw, tmap, rejected_extra, run)
-    on_pipeline = table == "opportunities" and pipeline.declared
+    on_pipeline = table in _ON_PIPELINE and pipeline.declared
     from_stage = on_pipeline and _status_from_stage(mapped, tmap, pipeline)
     _check_required_columns(
         table, mapped, frame, raw.origin, derived=("status",) if from_stage else ()
@@ -298,7 +306,12 @@ def _prepare(
     parsed = _parse_columns(table, mapped, tmap, problems, raw.origin, enums=enums)
     if on_pipeline:
         found = _apply_pipeline(
-            parsed, pipeline, status_from_stage=from_stage, problems=problems, origin=raw.origin
+            parsed,
+            pipeline,
+            status_from_stage=from_stage,
+            problems=problems,
+            origin=raw.origin,
+            table=table,
         )
         if notes is not None:
             notes.extend(found)

@@ -56,7 +56,7 @@ _MAPPING_TOP_KEYS = {"as_of", "tables", "description", "name", "pipeline", "reve
 
 _MAPPING_TABLE_KEYS = {
     "file", "sheet", "query", "columns", "values", "dates", "derive", "filter", "lookups",
-    "distinct", "encoding", "delimiter", "decimal", "keep_extra", "skip_rows",
+    "distinct", "encoding", "delimiter", "decimal", "keep_extra", "skip_rows", "optional",
 }  # fmt: skip
 
 
@@ -173,6 +173,10 @@ def _check_table(tname: str, spec: dict, where: str, con) -> dict:
         raise MappingError(
             f"{where}: table {tname}: unknown key(s) {sorted(bad)}; "
             f"allowed: {sorted(_MAPPING_TABLE_KEYS)}"
+        )
+    if not isinstance(spec.get("optional", False), bool):
+        raise MappingError(
+            f"{where}: table {tname}: optional must be true or false, not {spec['optional']!r}"
         )
     contract = columns(tname)
     for col in spec.get("columns", {}):
@@ -561,6 +565,8 @@ def _check_tables_loaded(
     for table in wanted:
         if table not in mapping.get("tables", {}):
             continue
+        if mapping["tables"][table].get("optional") and table not in rows_read:
+            continue  # an optional table whose file is absent: noted by the loader
         if table not in loaded:
             run.warn(
                 f"{where}: table {table} is in the mapping but was not loaded"

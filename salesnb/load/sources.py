@@ -407,6 +407,8 @@ def _read_one(kind: str, src: Any, table: str, tmap: dict, engine_cache: dict) -
         if path.is_dir() or any(ch in str(fname or "") for ch in "*?["):
             return _read_parts(_table_parts(path, table=table), tmap, table)
         if not path.exists():
+            if tmap.get("optional"):
+                return None
             raise DataSourceError(f"mapping: file {fname!r} for table {table} not found in {src}")
         return _read_file(path, tmap, table, typed=_typed_columns(table, tmap))
     if kind == "excel":

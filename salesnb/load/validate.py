@@ -250,8 +250,9 @@ def _apply_pipeline(
     status_from_stage: bool,
     problems: _Collector,
     origin: str,
+    table: str = "opportunities",
 ) -> list[str]:
-    """Put parsed opportunities on the company's declared pipeline, in place.
+    """Put parsed opportunities (or their history) on the company's declared pipeline, in place.
 
     Rules, per row (values compared trimmed and case-insensitively):
 
@@ -273,7 +274,6 @@ def _apply_pipeline(
     list of str
         Notes for ``SalesData.notes``.
     """
-    table = "opportunities"
     stage = parsed.get("stage")
     if stage is None:
         return []
@@ -300,7 +300,9 @@ def _apply_pipeline(
     parsed["stage"] = stage.map(stage_of).astype(sdt)
     if not status_from_stage:
         if "status" in parsed:
-            parsed["status"] = _status_values(parsed["status"], pipeline, problems, origin)
+            parsed["status"] = _status_values(
+                parsed["status"], pipeline, problems, origin, table=table
+            )
         return []
     empty = stage.isna()
     if empty.any():
@@ -326,7 +328,12 @@ def _stage_rule(pipeline: SalesPipeline) -> str:
 
 
 def _status_values(
-    status: pd.Series, pipeline: SalesPipeline, problems: _Collector, origin: str
+    status: pd.Series,
+    pipeline: SalesPipeline,
+    problems: _Collector,
+    origin: str,
+    *,
+    table: str = "opportunities",
 ) -> pd.Series:
     """A separately mapped status: open / won / lost, or the pipeline's won / lost values."""
     status, odd = _match_enum(status, OPPORTUNITY_STATUSES)
@@ -343,7 +350,7 @@ def _status_values(
         outcomes = [*pipeline.won, *pipeline.lost]
         rule = "expected one of: " + ", ".join(OPPORTUNITY_STATUSES)
         rule += f" (or a [pipeline] won / lost value: {', '.join(outcomes)})" if outcomes else ""
-        problems.add("opportunities", origin, status.index[odd], "status", status[odd], rule)
+        problems.add(table, origin, status.index[odd], "status", status[odd], rule)
     return status
 
 

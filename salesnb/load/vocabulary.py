@@ -33,6 +33,8 @@ __all__ = [
     "header_key",
     "split_prefix",
     "outcome_of",
+    "is_percent",
+    "PERCENT_SHARE",
 ]
 
 
@@ -238,6 +240,18 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "converted": ("converted", "is converted", "lead converted"),
         "customer_id": ("converted account", "converted account id", "customer id"),
     },
+    "opportunity_history": {
+        "opportunity_id": ("opportunity id", "deal id", "opportunity", "deal", "record id"),
+        "changed_at": (
+            "created date", "changed at", "change date", "edit date", "modified time",
+            "last modified", "last modified date", "update time", "timestamp",
+        ),
+        "stage": ("stage name", "stage", "deal stage", "to stage", "moved to"),
+        "status": ("status", "deal status"),
+        "amount": ("amount", "value", "deal value"),
+        "expected_close_date": ("close date", "closing date", "expected close date"),
+        "probability": ("probability", "win probability", "deal probability"),
+    },
     "activities": {
         "activity_id": ("activity id", "task id", "event id", "record id", "id"),
         "rep_id": (
@@ -299,6 +313,7 @@ FILE_HINTS: dict[str, tuple[str, ...]] = {
     "products": ("product", "item", "catalog", "price list"),
     "leads": ("lead", "contact", "prospect"),
     "activities": ("activit", "task", "call", "meeting"),
+    "opportunity_history": ("history", "dealflow", "dealupdates"),
     "targets": ("target", "quota"),
     "satisfaction": ("satisfaction", "survey", "enps"),
     "engagement": ("engagement", "web event", "email event"),
@@ -388,3 +403,26 @@ EXPORT_SIGNATURES: dict[str, tuple[str, ...]] = {
     "an ERP order-lines export": ("order id", "order date", "customer id", "sales", "quantity",
                                   "ship date", "row id"),
 }  # fmt: skip
+
+
+#: A percent probability (``40`` or ``40%``) as a share, as a mapping expression; text
+#: that is no number stays as it is, so that the load rejects its row with the reason.
+#: ``{c}`` is the quoted source column.
+PERCENT_SHARE = (
+    "coalesce(CAST(TRY_CAST(replace(trim({c}), '%', '') AS DOUBLE) / 100 AS VARCHAR), {c})"
+)
+
+
+def is_percent(value: object) -> bool:
+    """Whether a probability value is written as a percent: ``40%``, or a number above 1.
+
+    >>> is_percent("40%"), is_percent("40"), is_percent("0.4"), is_percent("high")
+    (True, True, False, False)
+    """
+    text = str(value).strip()
+    if text.endswith("%"):
+        return True
+    try:
+        return float(text) > 1
+    except ValueError:
+        return False

@@ -34,7 +34,24 @@ from salesnb.plot.charts import (
     scatter_chart,
 )
 from salesnb.plot.display import close, figure_png, show
-from salesnb.plot.theme import PALETTE, money_formatter, set_theme
+from salesnb.plot.layout import (
+    BAR_HEIGHT_IN,
+    bar_figsize,
+    fit_bar_labels,
+    legend_outside,
+    reference_line,
+    reference_lines,
+    top_n_rest,
+    untangle_x_labels,
+)
+from salesnb.plot.panels import small_multiples_chart
+from salesnb.plot.theme import (
+    PALETTE,
+    DistinctFormatter,
+    money_formatter,
+    percent_formatter,
+    set_theme,
+)
 
 __all__ = [
     "PALETTE",
@@ -49,6 +66,17 @@ __all__ = [
     "heatmap_chart",
     "scatter_chart",
     "leaderboard_chart",
+    "small_multiples_chart",
+    "BAR_HEIGHT_IN",
+    "bar_figsize",
+    "legend_outside",
+    "reference_line",
+    "reference_lines",
+    "top_n_rest",
+    "fit_bar_labels",
+    "untangle_x_labels",
+    "DistinctFormatter",
+    "percent_formatter",
     "figure_png",
     "show",
     "close",

@@ -13,9 +13,10 @@ from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.category import StrCategoryLocator
 from matplotlib.text import Text
-from matplotlib.ticker import FixedLocator, PercentFormatter
+from matplotlib.ticker import FixedLocator
 
-from salesnb.plot.theme import _FIGSIZE, _count_formatter, money_formatter
+from salesnb.plot.layout import legend_outside
+from salesnb.plot.theme import _FIGSIZE, _count_formatter, money_formatter, percent_formatter
 
 
 def _label(
@@ -50,7 +51,7 @@ def _value_axis(ax: Axes, *, axis: str, money: bool, percent: bool, currency: st
     if money:
         target.set_major_formatter(money_formatter(currency))
     elif percent:
-        target.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+        target.set_major_formatter(percent_formatter())
     else:
         target.set_major_formatter(_count_formatter())
 
@@ -87,12 +88,11 @@ def _empty(ax: Axes, title: str) -> Axes:
 #: Characters per line of a category label or legend entry, and lines at most.
 _LABEL_WIDTH = 28
 _LABEL_LINES = 2
-#: Characters of unrotated x tick labels that fit side by side under a chart; beyond
-#: that the labels are turned 45 degrees (one line each) so they do not overlap.
-_X_ROOM = 66
-#: Legend entries drawn inside the chart; a longer legend (or one with wrapped entries)
-#: is drawn beside it.
-_LEGEND_INSIDE = 6
+#: Characters of a one-line category label of a horizontal bar ("C00100 Riverside
+#: Consulting Group").
+_ROW_WIDTH = 40
+#: x tick labels are wrapped (up to three lines) to fit their share of the axis width;
+#: labels that would still not fit are turned 45 degrees, one line each.
 
 
 def _fit(text: str, *, width: int = _LABEL_WIDTH, lines: int = _LABEL_LINES) -> str:
@@ -136,20 +136,32 @@ def _fit_ticks(ax: Axes) -> None:
             continue
         if axis is ax.yaxis:
             lines = _LABEL_LINES if _row_height(ax, len(labels)) >= 2.4 * _font_size(axis) else 1
-            axis.set_ticklabels([_fit(label, lines=lines) for label in labels], parse_math=False)
-            continue
-        fitted = [_fit(label) for label in labels]
-        axis.set_ticklabels(fitted, parse_math=False)
-        wide = sum(max(len(line) for line in label.split("\n")) for label in fitted)
-        if wide > _X_ROOM and not _rotated(axis):
-            ax.tick_params(axis="x", labelrotation=45)
-        if _rotated(axis):  # one line each, aligned at the tick
+            width = _LABEL_WIDTH if lines > 1 else _ROW_WIDTH
             axis.set_ticklabels(
-                [_fit(label, lines=1) for label in labels],
-                parse_math=False,
-                horizontalalignment="right",
-                rotation_mode="anchor",
+                [_fit(label, width=width, lines=lines) for label in labels], parse_math=False
             )
+            continue
+        if not _rotated(axis):
+            slot = _slot_chars(ax, len(labels), _font_size(axis))
+            wrapped = [_fit(label, width=min(slot, _LABEL_WIDTH), lines=3) for label in labels]
+            words = max((len(w) for label in labels for w in label.split()), default=0)
+            cut = any("…" in w and "…" not in t for w, t in zip(wrapped, labels, strict=True))
+            if words <= slot and not cut:
+                axis.set_ticklabels(wrapped, parse_math=False)  # side by side, wrapped
+                continue
+            ax.tick_params(axis="x", labelrotation=45)
+        axis.set_ticklabels(  # turned: one line each, aligned at the tick
+            [_fit(label, lines=1) for label in labels],
+            parse_math=False,
+            horizontalalignment="right",
+            rotation_mode="anchor",
+        )
+
+
+def _slot_chars(ax: Axes, labels: int, size: float) -> int:
+    """Characters of a tick label that fit in its share of the x axis width."""
+    width = ax.figure.get_figwidth() * 72 * ax.get_position().width / max(labels, 1)
+    return int(width / (0.55 * size)) - 1
 
 
 def _row_height(ax: Axes, rows: int) -> float:
@@ -163,24 +175,13 @@ def _font_size(axis: Axis) -> float:
 
 
 def _fit_legend(ax: Axes) -> None:
-    """Legend entries wrapped or shortened; a long legend goes beside the chart, not over it."""
+    """Legend entries wrapped or shortened, and the legend beside the chart, never over
+    its data."""
     legend = ax.get_legend()
     if legend is None:
         return
     texts = [_fit(text.get_text()) for text in legend.get_texts()]
-    if len(texts) <= _LEGEND_INSIDE and not any("\n" in text for text in texts):
-        for text, fitted in zip(legend.get_texts(), texts, strict=True):
-            text.set_text(fitted)
-        return
-    title = legend.get_title().get_text()
-    ax.legend(
-        handles=legend.legend_handles,
-        labels=texts,
-        title=title or None,
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        fontsize="small",
-    )
+    legend_outside(ax, labels=texts)
 
 
 def _plain_text(ax: Axes) -> Axes:

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
-from matplotlib.ticker import PercentFormatter
 
 from salesnb.plot.axes import (
     _check,
@@ -21,7 +20,14 @@ from salesnb.plot.axes import (
     _value_axis,
 )
 from salesnb.plot.display import close  # noqa: F401 - used by the examples
-from salesnb.plot.theme import PALETTE, _compact, _count_formatter
+from salesnb.plot.layout import (
+    bar_figsize,
+    fit_bar_labels,
+    reference_line,
+    top_n_rest,
+    untangle_x_labels,
+)
+from salesnb.plot.theme import PALETTE, _compact, _count_formatter, percent_formatter
 
 __all__ = [
     "bar_chart",
@@ -53,6 +59,8 @@ def bar_chart(
     horizontal: bool = False,
     order: Sequence | None = None,
     annotate: bool = False,
+    reference: float | None = None,
+    reference_label: str = "target",
 ) -> Axes:
     """Bar chart of ``y`` per ``x`` (optionally split by ``hue``).
 
@@ -62,19 +70,29 @@ def bar_chart(
         One row per bar (per ``x`` and ``hue``).
     x, y : str
         Category column and value column. With ``horizontal=True`` the
-        categories run down the y axis.
+        categories run down the y axis, and the figure is ``BAR_HEIGHT_IN`` inches
+        tall per bar (:func:`salesnb.plot.layout.bar_figsize`).
+    xlabel, ylabel : str, optional
+        Titles of the axes as drawn: with ``horizontal=True`` the x axis is the
+        value axis. By default the value axis is titled after ``y`` with its unit
+        and the category axis after ``x``.
     money, percent : bool
         Format the value axis as money (``currency``) or percent (values are
         fractions, 0.25 = 25 %).
     annotate : bool
-        Write each bar's value at its end.
+        Write each bar's value at its end (the value axis is widened so that no
+        label is clipped).
+    reference, reference_label : float, str
+        A dashed line across the bars at ``reference`` on the value axis (a quota
+        of 100 %, a target), labelled ``reference_label``.
 
     Returns
     -------
     matplotlib.axes.Axes
     """
     _check(data, [x, y, hue], "bar_chart")
-    ax = _new_ax(ax)
+    bars = data[x].nunique() * (max(data[hue].nunique(), 1) if hue else 1)
+    ax = _new_ax(ax, figsize=bar_figsize(bars) if horizontal else None)
     if data.empty:
         return _empty(ax, title)
     frame = data.copy()
@@ -90,34 +108,39 @@ def bar_chart(
         sns.barplot(x=x, y=y, **kwargs)
     value_axis = "x" if horizontal else "y"
     _value_axis(ax, axis=value_axis, money=money, percent=percent, currency=currency)
+    texts = []
     if annotate:
-        fmt = (
-            (lambda v: _compact(v, currency))
-            if money
-            else ((lambda v: f"{v:.0%}") if percent else (lambda v: _compact(v)))
-        )
+        fmt = _value_text(money=money, percent=percent, currency=currency)
         for container in ax.containers:
-            ax.bar_label(
+            texts += ax.bar_label(
                 container,
                 labels=[fmt(v) for v in container.datavalues],
                 padding=3,
                 fontsize="small",
             )
-    vlabel = (
-        ylabel if ylabel is not None else _label(y, money=money, percent=percent, currency=currency)
-    )
-    clabel = xlabel if xlabel is not None else _label(x)
+    if reference is not None:
+        reference_line(ax, reference, reference_label, axis=value_axis)
+    vlabel = _label(y, money=money, percent=percent, currency=currency)
+    clabel = _label(x)
     if horizontal:
-        ax.set_xlabel(vlabel)
-        ax.set_ylabel(clabel)
+        ax.set_xlabel(xlabel if xlabel is not None else vlabel)
+        ax.set_ylabel(ylabel if ylabel is not None else clabel)
     else:
-        ax.set_xlabel(clabel)
-        ax.set_ylabel(vlabel)
-        if frame[x].nunique() > 6:
-            ax.tick_params(axis="x", labelrotation=45)
-            for lab in ax.get_xticklabels():
-                lab.set_horizontalalignment("right")
-    return _finish(ax, title=title, xlabel=None, ylabel=None)
+        ax.set_xlabel(xlabel if xlabel is not None else clabel)
+        ax.set_ylabel(ylabel if ylabel is not None else vlabel)
+    _finish(ax, title=title, xlabel=None, ylabel=None)
+    if not horizontal:
+        untangle_x_labels(ax)
+    fit_bar_labels(ax, texts, horizontal=horizontal)
+    return ax
+
+
+def _value_text(*, money: bool, percent: bool, currency: str):
+    if money:
+        return lambda v: _compact(v, currency)
+    if percent:
+        return lambda v: f"{v:.0%}"
+    return lambda v: _compact(v)
 
 
 def line_chart(
@@ -134,13 +157,21 @@ def line_chart(
     percent: bool = False,
     currency: str = "$",
     markers: bool = True,
+    top: int | None = None,
+    reference: float | None = None,
+    reference_label: str = "target",
 ) -> Axes:
     """Line chart of ``y`` over ``x`` (periods or dates), one line per ``hue``.
 
     Period labels (``"2025Q3"``) sort chronologically as text, so ``x`` may be
-    a label column. ``y`` may be a list of columns: one line per column.
+    a label column. ``y`` may be a list of columns: one line per column. With
+    ``top``, the ``top`` largest ``hue`` series are drawn and the others summed
+    into one "all others" line (additive measures only: revenue, counts). The
+    legend stands beside the chart, never over the lines; ``reference`` draws a
+    labelled dashed line at that value.
     """
-    if not isinstance(y, str):  # several measures: one line each
+    measures = not isinstance(y, str)
+    if measures:  # several measures: one line each
         ys = list(y)
         _check(data, [x, *ys], "line_chart")
         data = data.melt(id_vars=[x], value_vars=ys, var_name="measure", value_name="value")
@@ -152,7 +183,9 @@ def line_chart(
     ax = _new_ax(ax)
     if data.empty:
         return _empty(ax, title)
-    frame = data.sort_values(x)
+    if top is not None and hue is not None:
+        data = top_n_rest(data, by=hue, value=y, n=top, x=x)
+    frame = data.sort_values(x, kind="stable")
     if not pd.api.types.is_datetime64_any_dtype(frame[x]) and not pd.api.types.is_numeric_dtype(
         frame[x]
     ):
@@ -166,6 +199,7 @@ def line_chart(
         marker="o" if markers else None,
         errorbar=None,
         sort=False,
+        hue_order=list(dict.fromkeys(frame[hue])) if hue else None,
         **({} if hue else {"color": PALETTE[0]}),
     )
     _value_axis(ax, axis="y", money=money, percent=percent, currency=currency)
@@ -175,8 +209,10 @@ def line_chart(
     ax.set_ylabel(
         ylabel if ylabel is not None else _label(y, money=money, percent=percent, currency=currency)
     )
-    if hue is not None:
-        ax.legend(title=hue.replace("_", " "), loc="best", fontsize="small")
+    if hue is not None:  # several measures need no legend title
+        ax.legend(title=None if measures else hue.replace("_", " "))
+    if reference is not None:
+        reference_line(ax, reference, reference_label, axis="y")
     return _finish(ax, title=title, xlabel=None, ylabel=None)
 
 
@@ -341,8 +377,8 @@ def lift_chart(
         return _empty(ax, title)
     sns.lineplot(data=data, x=x, y=y, hue=hue, ax=ax, errorbar=None)
     ax.plot([0, 1], [0, 1], linestyle=":", color="0.4", label="random order")
-    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
-    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    ax.xaxis.set_major_formatter(percent_formatter())
+    ax.yaxis.set_major_formatter(percent_formatter())
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("Leads contacted, best scores first (%)")
@@ -443,8 +479,25 @@ def leaderboard_chart(
     percent: bool = False,
     currency: str = "$",
     xlabel: str | None = None,
+    reference: float | None = None,
+    reference_label: str = "target",
 ) -> Axes:
-    """Horizontal bars of the ``top`` rows by ``value``, best on top, values written."""
+    """Horizontal bars of the ``top`` rows by ``value``, best on top, values written.
+
+    ``name`` is the label of each bar ("R029 Irene Nakamura"); ``xlabel`` titles the
+    value axis (x); ``reference`` draws a labelled line at that value (1.0 with
+    ``percent=True`` is a quota of 100 %). The figure grows with the number of bars.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> f = pd.DataFrame({"rep": ["R1 Ann Lee", "R2 Bo Kim"], "attainment": [1.2, 0.8]})
+    >>> ax = leaderboard_chart(f, name="rep", value="attainment", money=False, percent=True,
+    ...                        xlabel="Quota attainment (%)", reference=1.0,
+    ...                        reference_label="quota")
+    >>> ax.get_xlabel(), [t.get_text() for t in ax.get_yticklabels()]
+    ('Quota attainment (%)', ['R1 Ann Lee', 'R2 Bo Kim'])
+    >>> close(ax)
+    """
     _check(data, [name, value], "leaderboard_chart")
     frame = data.sort_values(value, ascending=False).head(top)
     return bar_chart(
@@ -460,4 +513,6 @@ def leaderboard_chart(
         annotate=True,
         xlabel=xlabel,
         ylabel="",
+        reference=reference,
+        reference_label=reference_label,
     )

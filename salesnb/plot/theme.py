@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import seaborn as sns
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import Formatter
 
 __all__ = [
     "PALETTE",
     "set_theme",
     "money_formatter",
+    "percent_formatter",
+    "DistinctFormatter",
 ]
 
 
@@ -58,25 +60,79 @@ def set_theme(*, font_scale: float = 1.1) -> None:
 
 
 # -- formatting ---------------------------------------------------------------------------
-def _compact(value: float, currency: str = "") -> str:
+def _compact(value: float, currency: str = "", extra: int = 0) -> str:
+    """``value`` shortened with k, M, B (one decimal, trailing zeros dropped) or written
+    in full below a thousand; ``extra`` decimals more where ticks need them to differ."""
     sign = "-" if value < 0 else ""
     v = abs(value)
     for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if v >= limit:
-            text = f"{v / limit:,.1f}".rstrip("0").rstrip(".")
+            text = f"{v / limit:,.{1 + extra}f}".rstrip("0").rstrip(".")
             return f"{sign}{currency}{text}{suffix}"
-    return f"{sign}{currency}{v:,.0f}"
+    text = f"{v:,.{extra}f}"
+    if not float(text.replace(",", "")):
+        sign = ""
+    return f"{sign}{currency}{text}"
 
 
-def money_formatter(currency: str = "$") -> FuncFormatter:
+class DistinctFormatter(Formatter):
+    """Tick labels with the fewest decimals that keep every label on the axis distinct.
+
+    ``text(value, extra)`` writes a value with ``extra`` decimals more than its
+    plainest form; before the ticks are drawn the formatter tries ``extra`` = 0,
+    1, 2, 3 and keeps the first that gives distinct labels, so scores between
+    7.6 and 8.2 read 7.6, 7.8, 8.0 rather than 8, 8, 8.
+
+    >>> f = DistinctFormatter(lambda v, extra: f"{v:.{extra}f}")
+    >>> f.format_ticks([7.6, 7.8, 8.0, 8.2])
+    ['7.6', '7.8', '8.0', '8.2']
+    >>> f.format_ticks([0, 50, 100])
+    ['0', '50', '100']
+    """
+
+    def __init__(self, text, *, most: int = 3):
+        self.text = text
+        self.most = most
+        self.extra = 0
+
+    def set_locs(self, locs) -> None:
+        super().set_locs(locs)
+        shown = list(locs)
+        if self.axis is not None:
+            low, high = sorted(self.axis.get_view_interval())
+            span = (high - low) * 1e-9
+            shown = [v for v in locs if low - span <= v <= high + span] or shown
+        for extra in range(self.most + 1):
+            self.extra = extra
+            labels = [self.text(v, extra) for v in shown]
+            if len(set(labels)) == len(labels):
+                break
+
+    def __call__(self, x, pos=None) -> str:
+        return self.text(x, self.extra)
+
+
+def money_formatter(currency: str = "$") -> DistinctFormatter:
     """Tick formatter for money: ``$1,200`` below a thousand is ``$1.2k``, then ``M``, ``B``.
 
     >>> f = money_formatter("$")
     >>> f(1234567, 0), f(950, 0), f(-2500, 0)
     ('$1.2M', '$950', '-$2.5k')
+    >>> f.format_ticks([1200, 1250, 1300])
+    ['$1.2k', '$1.25k', '$1.3k']
     """
-    return FuncFormatter(lambda v, _pos: _compact(v, currency))
+    return DistinctFormatter(lambda v, extra: _compact(v, currency, extra))
 
 
-def _count_formatter() -> FuncFormatter:
-    return FuncFormatter(lambda v, _pos: _compact(v))
+def percent_formatter() -> DistinctFormatter:
+    """Tick formatter for fractions shown as percent: 0.25 is ``25%``; more decimals
+    only where ticks would read the same.
+
+    >>> percent_formatter().format_ticks([0.17, 0.175, 0.18])
+    ['17.0%', '17.5%', '18.0%']
+    """
+    return DistinctFormatter(lambda v, extra: f"{v * 100:,.{extra}f}%")
+
+
+def _count_formatter() -> DistinctFormatter:
+    return DistinctFormatter(lambda v, extra: _compact(v, "", extra))

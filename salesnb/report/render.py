@@ -19,6 +19,7 @@ __all__ = [
     "TEMPLATES_DIR",
     "NotebookRenderer",
     "add_table_of_contents",
+    "align_tables",
     "external_references",
 ]
 
@@ -75,6 +76,58 @@ def add_table_of_contents(page: str, *, title: str = "Contents") -> str:
     return str(soup)
 
 
+#: A cell that reads as a number: an optional sign and currency, digits with separators,
+#: an optional unit (%, pp, k/M/B, days, a currency after the number) or a rank arrow.
+_NUMBER = re.compile(
+    r"^(?:[▲▼]\s*)?[+\-−]?\s?[^\w\s]{0,3}\s?\d[\d.,\u00a0\u202f' ]*"
+    r"(?:\s?(?:%|pp|[kMB]|days?|[^\w\s]{1,3}))?$"
+)
+#: Cells that say nothing about a column's kind.
+_NEUTRAL = {"", "n/a", "nan", "=", "new", "—", "-"}
+
+
+def _is_number(text: str) -> bool:
+    """Whether a table cell's text reads as a number.
+
+    >>> [_is_number(t) for t in ("$1,234", "-12.5%", "1.234,56 €", "+2.0 pp", "▲ 2", "85.5 days")]
+    [True, True, True, True, True, True]
+    >>> [_is_number(t) for t in ("R029 Irene Nakamura", "2026Q3", "2026-09-30", "West")]
+    [False, False, False, False]
+    """
+    return bool(_NUMBER.match(text.strip()))
+
+
+def align_tables(page: str) -> str:
+    """Wrap every table of the page in a horizontally scrolling box (a wide table
+    scrolls on a phone instead of widening the page) and mark its number columns with
+    the class ``num`` (right-aligned; text columns stay left-aligned).
+
+    >>> out = align_tables("<table><tr><th>rep</th><th>revenue</th></tr>"
+    ...                    "<tr><td>R1 Ann</td><td>$1,200</td></tr></table>")
+    >>> '<div class="salesnb-scroll"><table>' in out, out.count('class="num"')
+    (True, 2)
+    """
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page, "html.parser")
+    for table in soup.find_all("table"):
+        parent = table.parent
+        if not (parent is not None and "salesnb-scroll" in (parent.get("class") or [])):
+            box = soup.new_tag("div", attrs={"class": "salesnb-scroll"})
+            table.wrap(box)
+        rows = [row.find_all(["td", "th"], recursive=False) for row in table.find_all("tr")]
+        body = [r for r in rows if r and all(c.name == "td" for c in r[-1:])]
+        width = max((len(r) for r in rows), default=0)
+        for col in range(width):
+            texts = [r[col].get_text(" ", strip=True) for r in body if col < len(r)]
+            shown = [t for t in texts if t.lower() not in _NEUTRAL]
+            if shown and all(_is_number(t) for t in shown):
+                for r in rows:
+                    if col < len(r):
+                        r[col]["class"] = [*(r[col].get("class") or []), "num"]
+    return str(soup)
+
+
 class NotebookRenderer:
     """One reusable nbconvert HTML exporter for report pages (code hidden, self-contained).
 
@@ -121,7 +174,7 @@ class NotebookRenderer:
         """HTML of an executed notebook; with ``error``, an error section on top."""
         clean = self._clean(nb, keep_stderr=error is not None)
         page, _ = self.exporter.from_notebook_node(clean, resources={"metadata": {"name": title}})
-        page = add_table_of_contents(_strip_css_comments(page))
+        page = align_tables(add_table_of_contents(_strip_css_comments(page)))
         inserts = ""
         if error is not None:
             inserts += _error_section(error)

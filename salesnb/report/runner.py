@@ -12,6 +12,7 @@ import functools
 import hashlib
 import html
 import json
+import os
 import re
 import shutil
 import sys
@@ -195,7 +196,7 @@ def run_report(
                 progress=progress,
                 tqdm=tqdm,
                 meanwhile=functools.partial(_pack_tables, loaded, view, period, build),
-                env=_kernel_env(data_loc),
+                env={**_kernel_env(data_loc), **_engine_env(engine, jobs)},
             )
             _remove_snapshot(build)
             metadata = _write_pack_files(
@@ -391,6 +392,27 @@ def _kernel_env(data_loc: str) -> dict[str, str | None]:
     """
     secret = redact_url(data_loc) != data_loc
     return {sections.DATA_URL_VARIABLE: data_loc if secret else None}
+
+
+def _engine_env(engine: str | None, jobs: int) -> dict[str, str | None]:
+    """Environment of the kernels on DuckDB: each its share of the memory.
+
+    DuckDB's default ``memory_limit`` is 80 % of RAM per process; ``jobs``
+    kernels at once would each claim it. Each kernel gets half of the RAM
+    divided by ``jobs`` (at least 512 MB) in ``SALESNB_DUCKDB_MEMORY_LIMIT``,
+    which :func:`salesnb.sections.open_data` applies; a value the user has set
+    in that variable is kept.
+    """
+    from salesnb.load.scan import MEMORY_VARIABLE
+
+    if engine != "duckdb" or os.environ.get(MEMORY_VARIABLE):
+        return {}
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system: DuckDB's default
+        return {}
+    share_mb = max(512, int(ram / 2 / max(jobs, 1) / 2**20))
+    return {MEMORY_VARIABLE: f"{share_mb}MB"}
 
 
 def _parse_as_of(as_of):

@@ -23,6 +23,7 @@ would otherwise repeat, one module per job:
 * :mod:`~salesnb.sections.engine_inputs` — KPI results and model inputs from an engine to pandas.
 """
 
+from salesnb.sections.cohorts import cohort_matrix
 from salesnb.sections.collections import late_payment_share
 from salesnb.sections.conversion import (
     conversion_by_quarter,
@@ -60,6 +61,7 @@ from salesnb.sections.engine_inputs import (
     daily_revenue,
     kpi_for,
     models_for,
+    rfm_segments,
 )
 from salesnb.sections.forecasting import (
     GroupForecast,
@@ -100,7 +102,13 @@ from salesnb.sections.headline import (
     headline_series,
 )
 from salesnb.sections.leads import CONVERSION_WINDOW_DAYS, conversion_sentence
-from salesnb.sections.market import competitor_undercuts
+from salesnb.sections.market import (
+    competitor_price_panels,
+    competitor_undercuts,
+    product_orders,
+    product_orders_sentence,
+)
+from salesnb.sections.names import label, name_map, with_names
 from salesnb.sections.narrative import change_sentence, deals_worth_sentence, ranking_sentence
 from salesnb.sections.needs_attention import (
     attention,
@@ -184,6 +192,13 @@ __all__ = [
     "attention",
     "bullet_list",
     "competitor_undercuts",
+    "competitor_price_panels",
+    "product_orders",
+    "product_orders_sentence",
+    "cohort_matrix",
+    "label",
+    "name_map",
+    "with_names",
     "leaderboard",
     "key_tables",
     "ranking_sentence",
@@ -228,6 +243,7 @@ __all__ = [
     "clv_summary",
     "clv_transactions",
     "customer_names",
+    "rfm_segments",
     "read_snapshot",
     "write_snapshot",
     "HoldoutVerdict",

@@ -40,6 +40,7 @@ __all__ = [
     "clv_summary",
     "clv_transactions",
     "customer_names",
+    "rfm_segments",
 ]
 
 
@@ -365,3 +366,36 @@ def customer_names(sales, ids: Any, *, customer_col: str = "customer_id") -> pd.
     wanted = [str(i) for i in ids]
     picked = table.filter(nw.col(customer_col).is_in(wanted)).select(customer_col, "name")
     return collect(picked.to_native())
+
+
+def rfm_segments(lines: Any, *, as_of: Any) -> pd.DataFrame:
+    """Customers and revenue per RFM segment, aggregated where ``lines`` live.
+
+    Formula: :func:`salesnb.kpi.rfm_scores` per customer at ``as_of``, then per
+    ``segment``: ``customers`` = number of customers, ``revenue`` = sum of
+    their ``monetary`` (revenue to date); sorted by revenue, largest first. On
+    an engine both steps run there and only the segment rows (at most ten)
+    come back to pandas: the per-customer table (one row per customer, 16.7M
+    on the 100M-order benchmark) is never collected.
+
+    >>> import pandas as pd
+    >>> lines = pd.DataFrame({"order_id": ["O1", "O2", "O3"], "customer_id": ["C1", "C1", "C2"],
+    ...                       "order_date": pd.to_datetime(["2025-01-05", "2025-03-01", "2024-02-01"]),
+    ...                       "amount": [100.0, 50.0, 20.0]})
+    >>> int(rfm_segments(lines, as_of="2025-03-31")["customers"].sum())
+    2
+    """
+    import narwhals as nw
+
+    from salesnb.kpi import rfm_scores
+
+    scores = nw.from_native(rfm_scores(lines, as_of=as_of))
+    segments = scores.group_by("segment").agg(
+        nw.col("customer_id").count().alias("customers"),
+        nw.col("monetary").sum().alias("revenue"),
+    )
+    if isinstance(segments, nw.LazyFrame):
+        segments = segments.collect()
+    table = segments.to_pandas()
+    table["customers"] = table["customers"].astype("int64")
+    return table.sort_values(["revenue", "segment"], ascending=[False, True], ignore_index=True)

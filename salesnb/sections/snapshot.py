@@ -215,7 +215,9 @@ def read_snapshot(folder: str | Path, *, engine: str | None = None) -> SalesData
     engine : {None, "pandas", "duckdb", "polars"}
         ``None`` or ``"pandas"``: the tables are read into pandas, with the
         dtypes :func:`salesnb.load` gives. ``"duckdb"``: each table is a DuckDB
-        relation (``read_parquet``) on DuckDB's default connection; ``"polars"``: a
+        relation (``read_parquet``) on DuckDB's default connection (its
+        ``memory_limit`` set from ``SALESNB_DUCKDB_MEMORY_LIMIT`` when the
+        report runner gives one); ``"polars"``: a
         ``polars.LazyFrame`` (``scan_parquet``). Nothing is read until a KPI
         asks for it. Rejected rows and problems are always pandas (they are
         what the pages list).
@@ -252,6 +254,12 @@ def read_snapshot(folder: str | Path, *, engine: str | None = None) -> SalesData
     )
 
 
+def _default_connection(duckdb: Any) -> Any:
+    """DuckDB's default connection (a function in DuckDB 1.1+, an attribute before)."""
+    default = duckdb.default_connection
+    return default() if callable(default) else default
+
+
 def _open_tables(folder: Path, tables: dict, engine: str | None) -> dict:
     """The snapshot's tables on ``engine`` (see :func:`read_snapshot`)."""
     if engine in (None, "pandas"):
@@ -265,7 +273,11 @@ def _open_tables(folder: Path, tables: dict, engine: str | None) -> dict:
         return {name: pl.scan_parquet(folder / f"{name}.parquet") for name in tables}
     import duckdb
 
-    # DuckDB's default connection: the one every KPI's helper frames run on
+    from salesnb.load.scan import limit_duckdb_memory
+
+    # DuckDB's default connection: the one every KPI's helper frames run on; the report
+    # runner gives each kernel its share of the memory (MEMORY_VARIABLE)
+    limit_duckdb_memory(_default_connection(duckdb))
     return {name: duckdb.read_parquet(str(folder / f"{name}.parquet")) for name in tables}
 
 
@@ -327,5 +339,8 @@ def _on_engine(sales: SalesData, engine: str) -> SalesData:
     else:
         import duckdb
 
+        from salesnb.load.scan import limit_duckdb_memory
+
+        limit_duckdb_memory(_default_connection(duckdb))
         tables = {name: duckdb.from_df(frame) for name, frame in sales.tables.items()}
     return dataclasses.replace(sales, tables=tables)

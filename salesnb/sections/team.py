@@ -8,6 +8,7 @@ from salesnb.periods import Period
 from salesnb.sections.engine_inputs import collect, kpi
 from salesnb.sections.format import _missing
 from salesnb.sections.guards import REVENUE, missing_requirements
+from salesnb.sections.names import label
 
 __all__ = [
     "leaderboard",
@@ -24,7 +25,9 @@ def leaderboard(sales, period: Period, *, top: int | None = None) -> pd.DataFram
     -------
     pandas.DataFrame
         ``rank, rep_id, rep, team, region, revenue, deals_won, quota, attainment,
-        movement`` (rank places gained since the previous quarter).
+        movement``: ``rep`` is the rep's label, id and name ("R029 Irene Nakamura",
+        :func:`salesnb.sections.names.label`); ``movement`` is the rank places gained
+        since the previous quarter.
     """
     cols = [
         "rank",
@@ -54,7 +57,9 @@ def leaderboard(sales, period: Period, *, top: int | None = None) -> pd.DataFram
         {
             "rank": board["revenue_rank"].astype("int64"),
             "rep_id": board["rep_id"].astype(str),
-            "rep": [info["name"].get(r, r) if "name" in info else r for r in board["rep_id"]],
+            "rep": [
+                label(r, info["name"].get(r)) if "name" in info else r for r in board["rep_id"]
+            ],
             "team": [info["team"].get(r, "") if "team" in info else "" for r in board["rep_id"]],
             "region": [
                 info["region"].get(r, "") if "region" in info else "" for r in board["rep_id"]

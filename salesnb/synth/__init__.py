@@ -17,7 +17,9 @@ stores and an online shop, over 2023-10-01..2026-09-30 by default:
 * Business customers also get **opportunities** (deals) from their account
   rep. Win rates and sales cycles depend on the rep; a deal's ``stage`` is the
   furthest stage reached; some open deals go dark (stale). Won deals become
-  orders on their close date.
+  orders on their close date. Their **opportunity_history** holds one row per
+  change (stage advances, amount changes, pushed expected close dates, the
+  close) and ends in each deal's current state.
 * **orders** get a channel (store/online), a fulfilment status, an invoice
   due 30 days after the order and a payment date (online orders are paid at
   checkout; invoiced ones mostly on time, some late, a few never).
@@ -34,11 +36,13 @@ median sales cycle is about twice the company median; ``referral`` leads
 convert 2-3x better than any other source; one competitor undercuts one
 product by more than 10 % in the last two quarters; the share of invoices
 paid late or not at all jumps in the last quarter; one rep's satisfaction
-score falls steeply. :mod:`~salesnb.synth.facts` holds the parameters that
+score falls steeply; in the quarter before the last, many deals are pushed out
+of the quarter. :mod:`~salesnb.synth.facts` holds the parameters that
 plant them and :func:`fact_sheet`, which computes them from the tables.
 
-Everything is drawn from ``numpy.random.default_rng(seed)``: the same
-arguments give the same tables and (through :func:`write`) byte-identical
+Everything is drawn from ``numpy.random.default_rng(seed)`` (the deals'
+history from ``default_rng([seed, 14])``, so that the other tables do not
+depend on it): the same arguments give the same tables and (through :func:`write`) byte-identical
 files. Nothing depends on the wall clock.
 
 Command line (what ``make data`` runs)::
@@ -48,6 +52,7 @@ Command line (what ``make data`` runs)::
 Modules: :mod:`~salesnb.synth.build` (:func:`generate`),
 :mod:`~salesnb.synth.company` (run state, reps, products, targets),
 :mod:`~salesnb.synth.pipeline` (leads, customers, opportunities),
+:mod:`~salesnb.synth.history` (the deals' history),
 :mod:`~salesnb.synth.orders` (purchases, orders, payments),
 :mod:`~salesnb.synth.activity` (activities, satisfaction),
 :mod:`~salesnb.synth.engagement`, :mod:`~salesnb.synth.market` (competitor

@@ -4,6 +4,9 @@ runs the table generators on one :class:`~salesnb.synth.company.Company`.
 The order of the calls in :func:`_build` is the order of draws from the one
 random stream: changing it changes every table after the change (and the
 committed sample). Each generator's own order of draws is fixed the same way.
+The deals' history (:mod:`~salesnb.synth.history`) draws from a stream of its
+own, ``default_rng([seed, 14])``, after every other table is built: the other
+tables do not depend on it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from salesnb.synth.activity import activities_table, make_activities, satisfacti
 from salesnb.synth.catalog import REGIONS
 from salesnb.synth.company import Company, make_reps, products_table, reps_table, targets_table
 from salesnb.synth.engagement import engagement_table
+from salesnb.synth.history import history_table
 from salesnb.synth.market import competitor_prices_table, marketing_spend_table
 from salesnb.synth.orders import make_orders, orders_table, simulate_purchases
 from salesnb.synth.pipeline import (
@@ -45,7 +49,7 @@ def generate(
     ----------
     seed : int, default 7
         Seed of ``numpy.random.default_rng``; the same arguments give the same
-        tables.
+        tables. The deals' history draws from ``default_rng([seed, 14])``.
     start, end : date-like, default "2023-10-01" and "2026-09-30"
         First and last day the data covers. ``end`` is the data's ``as_of``: no
         event date lies after it (plans such as ``due_date``,
@@ -65,7 +69,7 @@ def generate(
     -------
     dict of str to pandas.DataFrame
         One frame per contract table (``reps``, ``customers``, ``leads``,
-        ``opportunities``, ``orders``, ``targets``, ``activities``,
+        ``opportunities``, ``opportunity_history``, ``orders``, ``targets``, ``activities``,
         ``satisfaction``, ``engagement``, ``products``, ``competitor_prices``,
         ``marketing_spend``) with the contract's column names, rows sorted by
         primary key; dates as ``datetime64[ns]``, numbers as ``float64``,
@@ -83,8 +87,8 @@ def generate(
     --------
     >>> t = generate(1, start="2025-01-01", end="2025-12-31", n_regions=2, n_reps=4,
     ...              n_customers=60)
-    >>> sorted(t) == sorted(["reps", "customers", "leads", "opportunities", "orders",
-    ...     "targets", "activities", "satisfaction", "engagement", "products",
+    >>> sorted(t) == sorted(["reps", "customers", "leads", "opportunities",
+    ...     "opportunity_history", "orders", "targets", "activities", "satisfaction", "engagement", "products",
     ...     "competitor_prices", "marketing_spend"])
     True
     >>> len(t["customers"]), len(t["reps"])
@@ -113,11 +117,12 @@ def generate(
     co = Company(
         np.random.default_rng(seed), start_ts, end_ts, n_regions, n_reps, n_customers, legacy_share
     )
-    return _build(co)
+    return _build(co, np.random.default_rng([seed, 14]))
 
 
-def _build(co: Company) -> dict[str, pd.DataFrame]:
-    """Every contract table of ``co``, rows sorted by primary key."""
+def _build(co: Company, history_rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+    """Every contract table of ``co``, rows sorted by primary key; the deals' history
+    from ``history_rng``."""
     make_reps(co)
     make_leads_and_customers(co)
     simulate_purchases(co)
@@ -138,4 +143,9 @@ def _build(co: Company) -> dict[str, pd.DataFrame]:
         "competitor_prices": competitor_prices_table(co),
         "marketing_spend": marketing_spend_table(co),
     }
-    return {name: sort_table(name, frame) for name, frame in tables.items()}
+    # its own random stream, after every other table: the others do not depend on it
+    history = history_table(tables["opportunities"], history_rng, co.start, co.q_end - 1)
+    names = list(tables)
+    names.insert(names.index("opportunities") + 1, "opportunity_history")
+    tables["opportunity_history"] = history
+    return {name: sort_table(name, tables[name]) for name in names}

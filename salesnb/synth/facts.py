@@ -18,7 +18,10 @@ With the default size and a span of at least two years:
    invoices due in the last quarter (:data:`OVERDUE_LATE_FACTOR`).
 6. **Satisfaction**: one veteran rep's satisfaction score falls steeply over the
    last four quarters (:data:`UNHAPPY_START`, :data:`UNHAPPY_FALL`).
-7. **Price rise**: from the first day of the last four quarters, our selling
+7. **Pushed-out quarter**: in the quarter before the last, many deals are pushed
+   out: their expected close date, inside the quarter, is moved past its end
+   during it (:data:`PUSH_QUARTER_SHARE`, drawn by :mod:`~salesnb.synth.history`).
+8. **Price rise**: from the first day of the last four quarters, our selling
    prices are :data:`PRICE_RISE` times higher for the same units
    (:func:`price_rise_day`); in the third quarter before the last, year over
    year, price is the largest effect on the revenue of the customers who bought
@@ -35,7 +38,7 @@ import pandas as pd
 
 from salesnb.synth.timeline import qstart_day
 
-__all__ = ["fact_sheet"]
+__all__ = ["fact_sheet", "pushed_out"]
 
 # 1. declining region
 #: Index in ``REGIONS`` of the declining region (West); the last region when there are
@@ -80,6 +83,11 @@ NEVER_PAID_LAST = 0.03
 UNHAPPY_START = 7.8
 UNHAPPY_FALL = 1.4
 
+# 7. pushed-out quarter (the quarter before the last)
+#: Chance that a deal open in that quarter, whose final expected close date lies after
+#: the quarter's end, had its expected close date pushed out of the quarter during it.
+PUSH_QUARTER_SHARE = 0.8
+
 
 def planted_periods(start: pd.Timestamp, q_end: int, n_regions: int) -> tuple[int, int, int, int]:
     """Where the facts apply: ``(undercut_from, overdue_from, decline_from,
@@ -112,6 +120,11 @@ def fact_sheet(tables: dict[str, pd.DataFrame]) -> str:
        date (paid later or unpaid).
     6. *Satisfaction*: mean score per rep over the last 4 quarters and the
        least-squares slope of the rep's scores over those quarters.
+    7. *Pushed-out deals*: per quarter of ``changed_at``, the deals of
+       ``opportunity_history`` with a change after which the deal is open and its
+       ``expected_close_date`` lies after the quarter's end while the one before
+       the change did not; their value is the deal's ``amount`` after that change
+       (a deal counts once per quarter, at its first such change).
 
     Parameters
     ----------
@@ -138,6 +151,7 @@ def fact_sheet(tables: dict[str, pd.DataFrame]) -> str:
         *_undercut(t, prev4, last4),
         *_overdue_invoices(orders, end, prev4, last4),
         *_satisfaction(t, last4),
+        *_pushed_out(t, prev4, last4),
         *_price_rise(ok, q_end),
         *_other_structure(t, ok, end),
     ]
@@ -360,6 +374,56 @@ def _satisfaction(t: dict[str, pd.DataFrame], last4: list[str]) -> list[str]:
     return out
 
 
+def pushed_out(history: pd.DataFrame) -> pd.DataFrame:
+    """Deals pushed out of a quarter, per quarter of the change (fact 7).
+
+    A change pushes a deal out of quarter ``q`` (the quarter of ``changed_at``)
+    when the deal is open after it and its ``expected_close_date`` moves from on
+    or before the last day of ``q`` to after it. A deal counts once per quarter,
+    with its ``amount`` after its first such change.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: quarter labels (``"2026Q2"``) with a push; columns ``deals``,
+        ``value``.
+    """
+    h = history.sort_values(["opportunity_id", "changed_at"], kind="stable")
+    before = h.groupby("opportunity_id", sort=False)["expected_close_date"].shift()
+    q = h["changed_at"].dt.to_period("Q")
+    q_last_day = q.dt.end_time.dt.normalize()
+    out = (h["status"] == "open") & (before <= q_last_day) & (h["expected_close_date"] > q_last_day)
+    pushes = h.loc[out, ["opportunity_id", "amount"]].assign(q=q[out].astype(str))
+    pushes = pushes.drop_duplicates(["opportunity_id", "q"])
+    return pushes.groupby("q").agg(deals=("opportunity_id", "size"), value=("amount", "sum"))
+
+
+def _pushed_out(t: dict[str, pd.DataFrame], prev4: list[str], last4: list[str]) -> list[str]:
+    """7. Deals pushed out of each quarter; the quarter with the most value pushed out."""
+    per_q = pushed_out(t["opportunity_history"])
+    worst = per_q["value"].idxmax()
+    others = per_q.drop(index=worst)
+    shown = per_q.reindex(prev4 + last4, fill_value=0)
+    out = [
+        "**7. Deals pushed out of a quarter** (open deals whose expected close date was"
+        " moved past the quarter's end during the quarter; value = amount after the move):",
+        "",
+        "| quarter | deals pushed out | value |",
+        "|---|---|---|",
+    ]
+    for q, row in shown.iterrows():
+        out.append(f"| {q} | {int(row['deals']):,} | {row['value']:,.0f} |")
+    out.append("")
+    out.append(
+        f"Pushed-out quarter: **{worst}**: {int(per_q.at[worst, 'deals'])} deals worth"
+        f" {per_q.at[worst, 'value']:,.0f} moved out; every other quarter at most"
+        f" {int(others['deals'].max())} deals and {others['value'].max():,.0f}"
+        f" ({per_q.at[worst, 'value'] / others['value'].max():.2f}x)."
+    )
+    out.append("")
+    return out
+
+
 def _other_structure(t: dict[str, pd.DataFrame], ok: pd.DataFrame, end: pd.Timestamp) -> list[str]:
     """Revenue by quarter, repeat buyers, win rates, idle deals, online share."""
     out: list[str] = []
@@ -401,19 +465,19 @@ def _other_structure(t: dict[str, pd.DataFrame], ok: pd.DataFrame, end: pd.Times
     return out
 
 
-# 7. price rise (from the first day of the last four quarters)
+# 8. price rise (from the first day of the last four quarters)
 #: Our selling prices of purchase orders rise by this factor; customers buy the same
 #: units as they would have (won deals keep the amount negotiated on the deal).
 PRICE_RISE = 1.08
 
 
 def price_rise_day(start: pd.Timestamp, q_end: int) -> int:
-    """First day (counted from ``start``) of the higher prices of fact 7."""
+    """First day (counted from ``start``) of the higher prices of fact 8."""
     return max(0, qstart_day(q_end - 3, start))
 
 
 def _continuing_effects(ok: pd.DataFrame, prev: str, cur: str) -> dict[str, float]:
-    """7. Price, volume and mix of the customers who bought in both quarters.
+    """8. Price, volume and mix of the customers who bought in both quarters.
 
     Per product bought by those customers in both quarters (``a`` revenue, ``q``
     units): ``price = sum(a1 - a0 * q1 / q0)``, ``volume = (Q1 - Q0) * A0 / Q0``,
@@ -436,7 +500,7 @@ def _continuing_effects(ok: pd.DataFrame, prev: str, cur: str) -> dict[str, floa
 
 
 def _price_rise(ok: pd.DataFrame, q_end: pd.Period) -> list[str]:
-    """7. The price rise: year-over-year price, volume and mix in the third quarter
+    """8. The price rise: year-over-year price, volume and mix in the third quarter
     before the last (the second quarter of the higher prices)."""
     first, rise = q_end - 2, q_end - 3
     cur, prev, before = str(first), str(first - 4), str(first - 8)
@@ -445,7 +509,7 @@ def _price_rise(ok: pd.DataFrame, q_end: pd.Period) -> list[str]:
     revq = ok.groupby(ok["order_date"].dt.to_period("Q").astype(str))["amount"].sum()
     units = ok.groupby(ok["order_date"].dt.to_period("Q").astype(str))["quantity"].sum()
     return [
-        f"**7. Price rise**: from {rise.start_time.date()} our selling prices are"
+        f"**8. Price rise**: from {rise.start_time.date()} our selling prices are"
         f" {PRICE_RISE - 1:.0%} higher (the same units; won deals keep the amount of the"
         " deal; `products.list_price` keeps the earlier list price). Revenue bridge"
         f" **{cur}** vs {prev} (year over year), customers who bought in both quarters:"

@@ -4,7 +4,9 @@ Modules: :mod:`~salesnb.kpi.pipeline.leads` (new leads, lead conversion),
 :mod:`~salesnb.kpi.pipeline.funnel` (stage funnel), :mod:`~salesnb.kpi.pipeline.deals`
 (closed deals: win rate, deal size, cycle, velocity) and
 :mod:`~salesnb.kpi.pipeline.health` (the open pipeline at a date: coverage, stale and
-slipped deals).
+slipped deals) and :mod:`~salesnb.kpi.pipeline.history` (from the deal history: the
+pipeline as of any date, stage conversion and time in stage, the pipeline-change
+waterfall).
 
 Every function takes a table of the data contract (:mod:`salesnb.schema`) as a
 pandas or polars DataFrame (a polars LazyFrame or a DuckDB relation works
@@ -77,6 +79,12 @@ from salesnb.kpi.pipeline.health import (
     slipped_deals,
     stale_deals,
 )
+from salesnb.kpi.pipeline.history import (
+    WATERFALL_STEPS,
+    opportunities_as_of,
+    pipeline_waterfall,
+    stage_conversion,
+)
 from salesnb.kpi.pipeline.leads import lead_conversion_rate, new_leads
 
 __all__ = [
@@ -93,4 +101,8 @@ __all__ = [
     "pipeline_coverage",
     "stale_deals",
     "slipped_deals",
+    "WATERFALL_STEPS",
+    "opportunities_as_of",
+    "stage_conversion",
+    "pipeline_waterfall",
 ]
