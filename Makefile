@@ -10,7 +10,9 @@ QUARTER ?=
 JOBS ?= 2
 DATA ?= data/sample
 
-.PHONY: help setup report test test-fast test-engines lab lint format data bench contract clean
+SHOTS ?= reports/shots
+
+.PHONY: help setup report shots test test-fast test-engines lab lint format data bench contract clean
 
 help: ## Show this help
 	@echo "salesnb — make targets:"
@@ -28,6 +30,10 @@ setup: $(STAMP) ## Create .venv and install salesnb with its test tools (automat
 
 report: $(STAMP) ## Render the report pack for the latest complete quarter of data/sample (QUARTER=2026Q3 JOBS=2 DATA=...)
 	$(VENV)/bin/salesnb report --data $(DATA) --jobs $(JOBS) $(if $(QUARTER),--quarter $(QUARTER),)
+
+shots: $(STAMP) ## Render the pack and screenshot every page at 1280 and 390 px into reports/shots (SHOTS=dir; installs chromium if missing)
+	$(VENV)/bin/salesnb report --data $(DATA) --jobs $(JOBS) --out $(SHOTS)/pack --no-progress $(if $(QUARTER),--quarter $(QUARTER),)
+	$(PY) -m salesnb.report.shots $(SHOTS)/pack $(SHOTS)
 
 # Unit tests and doctests run on every core (pytest-xdist, at most 4 workers); the slow
 # end-to-end runs (report packs, killed runs) run one after another in one process: they

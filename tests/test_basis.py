@@ -298,7 +298,7 @@ def test_attention_raises_tables_with_more_than_one_percent_rejected(opportuniti
     assert raised["subject"].tolist() == ["opportunities"]
     assert raised["message"].iloc[0] == (
         "2 of 150 opportunities (1.3%) were not loaded (missing amount: 2); every figure from "
-        "opportunities excludes them."
+        "opportunities excludes them. Rule: more than 1% of a table's rows rejected at load."
     )
     sales.rows_read = {"opportunities": 200}  # exactly 1 %: not raised
     items = sections.attention(sales, Q3)

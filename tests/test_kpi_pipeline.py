@@ -887,10 +887,14 @@ def test_attention_stale_rule_uses_the_data_pipeline(crm_deals):
     assert item["message"] == (
         "3 open deals worth $140 have had no activity for longer than their stage allows "
         "(longest idle: 41 days) (1 of them have no value). 1 open deals have no creation "
-        "or activity date: whether they are stale cannot be told."
+        "or activity date: whether they are stale cannot be told. Rule: an open deal with no "
+        "activity or stage change for longer than its stage allows, at 2025-06-30."
     )
     (slipped,) = _slipped_deal_items(sales, as_of, currency="$")
-    assert slipped["message"].endswith("expected close date (1 of them have no value).")
+    assert slipped["message"].endswith(
+        "expected close date (1 of them have no value). Rule: a deal still open at "
+        "2025-06-30 after its expected close date."
+    )
     wrong = SimpleNamespace(tables=sales.tables, opportunities=crm_deals, pipeline=None)
     (refused,) = _stale_deal_items(wrong, as_of, currency="$")
     assert (

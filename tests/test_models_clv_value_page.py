@@ -41,7 +41,8 @@ def test_verdict_picks_the_model_that_beat_the_baseline():
     assert verdict.beats_baseline
     assert verdict.sentence == (
         "Machine learning ranked customers' next-period spend better than the simple rule "
-        "(Spearman 0.40 vs 0.26 on the holdout, 500 customers); the list below uses it."
+        "(how well it ranks customers, Spearman 0.40 vs 0.26, 1 is a perfect ranking, 0 is "
+        "chance; on the holdout, 500 customers); the list below uses it."
     )
 
 

@@ -287,8 +287,13 @@ def test_failed_notebook_gives_error_page_failed_mark_and_exit_code(failing_run)
     assert "$1,234,567" in ok
     assert "quarter parameter: 2025Q3" in ok
     index = (pack / "index.html").read_text(encoding="utf-8")
-    assert re.search(r"<tr class=\"failed\">\s*<td><a href=\"broken.html\">broken</a>", index)
-    assert re.search(r"<tr class=\"ok\">\s*<td><a href=\"ok.html\">ok</a>", index)
+    # pages are listed by their titles (the notebooks' "# " headings)
+    assert re.search(
+        r"<tr class=\"failed\">\s*<td><a href=\"broken.html\">A notebook that fails</a>", index
+    )
+    assert re.search(
+        r"<tr class=\"ok\">\s*<td><a href=\"ok.html\">A notebook that works</a>", index
+    )
     assert "Some reports failed" in index
     meta = json.loads((pack / "run.json").read_text())
     assert meta["ok"] is False
@@ -340,7 +345,13 @@ def test_rerun_replaces_previous_pack_cleanly(failing_run, orders_only):
     meta = json.loads((pack / "run.json").read_text())
     assert meta["kept_from_previous_run"] == ["broken"]
     index = (pack / "index.html").read_text(encoding="utf-8")
-    assert re.search(r"<tr class=\"ok\">\s*<td><a href=\"ok.html\">ok</a>", index)
+    assert re.search(
+        r"<tr class=\"ok\">\s*<td><a href=\"ok.html\">A notebook that works</a>", index
+    )
+    # the kept page keeps its title (from the previous run.json)
+    assert re.search(
+        r"<tr class=\"failed\">\s*<td><a href=\"broken.html\">A notebook that fails</a>", index
+    )
 
 
 # -- command line ----------------------------------------------------------------------------

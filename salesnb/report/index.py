@@ -1,7 +1,9 @@
 """The pack's own files around the notebook pages: index, TV leaderboard, KPI workbook.
 
-``index.html`` shows the headline KPIs, links to the notebook pages, the run
-metadata and the data quality, with the rejected rows as CSV next to it;
+``index.html`` is a dashboard: the headline KPIs as cards with their changes and
+trend lines, the attention list linking to the sections that explain each item
+(:mod:`salesnb.report.dashboard`), the notebook pages by title, the run metadata
+and the data quality, with the rejected rows as CSV next to it;
 ``leaderboard.html`` is large type for a TV and refreshes itself; ``kpis.xlsx``
 holds the key KPI tables. Every data value that reaches a page is escaped
 (Jinja2 autoescape); values written to CSV or Excel cannot run as formulas.
@@ -17,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from salesnb import sections
+from salesnb.report.dashboard import attention_links, kpi_cards
 from salesnb.report.files import write_text_atomic
 from salesnb.report.render import TEMPLATES_DIR
 from salesnb.report.workbook import _csv_text, write_workbook
@@ -113,6 +116,7 @@ def _pack_tables(loaded, view, period, build: Path) -> tuple:
         with warnings.catch_warnings():  # library deprecation chatter
             warnings.simplefilter("ignore", FutureWarning)
             key = sections.key_tables(view, period)
+        key["period"] = period  # the cards' quarter (its label may be a fiscal one)
     except Exception as exc:  # the pack still ships; the index says what failed
         log.warning("key KPI tables failed: %s", exc)
         key = {"_error": str(exc)}
@@ -133,18 +137,30 @@ def _write_pages(
     rejected_files: Mapping[str, str],
     workbook: Path | None,
     started_at,
+    currency: str = "$",
 ) -> None:
-    """Write ``index.html`` and ``leaderboard.html`` into ``build``."""
+    """Write ``index.html`` and ``leaderboard.html`` into ``build``.
+
+    The notebook pages are already in ``build``: the attention items link to
+    their sections only where the anchors exist.
+    """
     env = _jinja()
-    headline = key.get("headline") if isinstance(key, dict) else None
+    key = key if isinstance(key, dict) else {}
+    headline = key.get("headline")
+    trend = key.get("trend") or {}
+    period = key.get("period")
+    cards = kpi_cards(trend, period, currency=currency) if trend and period else []
+    titles = {r.name: r.label for r in results}
     index_html = env.get_template("index.html.j2").render(
         title=f"Sales report {label}" + (f" — {region}" if region else ""),
         quarter=label,
         meta=metadata,
         results=results,
         headline=_table_rows(headline),
-        attention=key.get("attention", []) if isinstance(key, dict) else [],
-        basis=key.get("basis") if isinstance(key, dict) else None,
+        cards=cards,
+        attention=attention_links(key.get("attention_items", []), build, titles=titles)
+        or key.get("attention", []),
+        basis=key.get("basis"),
         key_error=key_error,
         summary=_table_rows(_summary_display(summary, rejected_files)),
         rejected_files=rejected_files,
@@ -152,14 +168,14 @@ def _write_pages(
         workbook=workbook.name if workbook else None,
     )
     write_text_atomic(build / "index.html", index_html)
-    board = key.get("leaderboard") if isinstance(key, dict) else None
+    board = key.get("leaderboard")
     board_html = env.get_template("leaderboard.html.j2").render(
         title=f"Leaderboard {label}" + (f" — {region}" if region else ""),
         quarter=label,
         refresh=LEADERBOARD_REFRESH_S,
         board=_table_rows(None if board is None else board.head(LEADERBOARD_ROWS)),
         as_of=str(loaded.as_of.date()),
-        basis=key.get("basis") if isinstance(key, dict) else None,
+        basis=key.get("basis"),
         generated=f"{started_at:%Y-%m-%d %H:%M}",
     )
     write_text_atomic(build / "leaderboard.html", board_html)

@@ -18,6 +18,8 @@ class NotebookResult:
 
     ``status`` is ``"failed"`` when it raised, ``"no data"`` when it ran but
     every section it shows is unavailable (``no_data``), else ``"ok"``.
+    ``title`` is the page's title (its notebook's first ``# `` heading), which
+    the index lists; :attr:`label` falls back to the name.
     """
 
     name: str
@@ -27,6 +29,12 @@ class NotebookResult:
     html: str = ""
     error: dict | None = None
     no_data: bool = False
+    title: str = ""
+
+    @property
+    def label(self) -> str:
+        """What the index calls the page: its title, else its name."""
+        return self.title or self.name
 
     @property
     def status(self) -> str:

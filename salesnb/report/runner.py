@@ -499,7 +499,8 @@ def _render_page(
         nb = nbformat.v4.new_notebook()
         nb.cells = [nbformat.v4.new_markdown_cell(f"# {src.stem.replace('_', ' ')}")]
         executed = build / "-"  # nothing executed to ship
-    page = renderer.render(nb, title=_notebook_title(nb, src.stem), error=res.error, footer=footer)
+    res.title = _notebook_title(nb, src.stem)
+    page = renderer.render(nb, title=res.title, error=res.error, footer=footer)
     target = build / f"{src.stem}.html"
     write_text_atomic(target, page)
     res.html = target.name

@@ -37,6 +37,7 @@ from salesnb.sections.conversion import (
 from salesnb.sections.customer_value import (
     HoldoutVerdict,
     customer_value_ranking,
+    holdout_table,
     holdout_verdict,
     top_customers_intro,
 )
@@ -97,6 +98,8 @@ from salesnb.sections.guards import (
 )
 from salesnb.sections.headline import (
     HEADLINE_KPIS,
+    LOWER_IS_BETTER,
+    better_direction,
     format_headline,
     headline_kpis,
     headline_series,
@@ -109,9 +112,16 @@ from salesnb.sections.market import (
     product_orders_sentence,
 )
 from salesnb.sections.names import label, name_map, with_names
-from salesnb.sections.narrative import change_sentence, deals_worth_sentence, ranking_sentence
+from salesnb.sections.narrative import (
+    analyst_details,
+    change_sentence,
+    deals_worth_sentence,
+    ranking_sentence,
+    show_details,
+)
 from salesnb.sections.needs_attention import (
     attention,
+    backorder_sentence,
     declining_regions,
     rejected_tables,
     unusual_moves,
@@ -163,6 +173,8 @@ __all__ = [
     "format_table",
     "table",
     "show_table",
+    "show_details",
+    "analyst_details",
     "attempt",
     "value_text",
     "report_as_of",
@@ -183,12 +195,15 @@ __all__ = [
     "region_forecast_table",
     "reconciliation_sentence",
     "HEADLINE_KPIS",
+    "LOWER_IS_BETTER",
+    "better_direction",
     "late_payment_share",
     "headline_series",
     "headline_kpis",
     "format_headline",
     "declining_regions",
     "unusual_moves",
+    "backorder_sentence",
     "attention",
     "bullet_list",
     "competitor_undercuts",
@@ -248,6 +263,7 @@ __all__ = [
     "write_snapshot",
     "HoldoutVerdict",
     "holdout_verdict",
+    "holdout_table",
     "customer_value_ranking",
     "top_customers_intro",
 ]

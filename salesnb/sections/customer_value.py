@@ -26,6 +26,7 @@ __all__ = [
     "SKILL_P_VALUE",
     "HoldoutVerdict",
     "customer_value_ranking",
+    "holdout_table",
     "holdout_verdict",
     "top_customers_intro",
 ]
@@ -98,7 +99,7 @@ def holdout_verdict(table: pd.DataFrame, *, p_value: float = SKILL_P_VALUE) -> H
     ...                   "n_customers": [2357, 2357], "spearman_spend": [0.41, 0.33],
     ...                   "spearman_gain_p": [0.001, float("nan")]})
     >>> holdout_verdict(t).sentence
-    "BG/NBD + Gamma-Gamma ranked customers' next-period spend better than the simple rule (Spearman 0.41 vs 0.33 on the holdout, 2,357 customers); the list below uses it."
+    "BG/NBD + Gamma-Gamma ranked customers' next-period spend better than the simple rule (how well it ranks customers, Spearman 0.41 vs 0.33, 1 is a perfect ranking, 0 is chance; on the holdout, 2,357 customers); the list below uses it."
     """
     frame = table.set_index("model") if "model" in table.columns else table
     missing = [
@@ -128,7 +129,8 @@ def holdout_verdict(table: pd.DataFrame, *, p_value: float = SKILL_P_VALUE) -> H
         rho = float(winners["spearman_spend"].iloc[0])
         sentence = (
             f"{_label(model, start=True)} ranked customers' next-period spend better than "
-            f"the simple rule (Spearman {rho:.2f} vs {_rho(base_rho)} on the holdout, "
+            f"the simple rule (how well it ranks customers, Spearman {rho:.2f} vs "
+            f"{_rho(base_rho)}, 1 is a perfect ranking, 0 is chance; on the holdout, "
             f"{fmt_number(n)} customers); the list below uses it."
         )
         return HoldoutVerdict(model, _METHOD_OF[model], True, sentence)
@@ -141,6 +143,45 @@ def holdout_verdict(table: pd.DataFrame, *, p_value: float = SKILL_P_VALUE) -> H
         "past spend."
     )
     return HoldoutVerdict(_BASELINE, "naive", False, sentence)
+
+
+def holdout_table(table: pd.DataFrame, *, currency: str = "$") -> pd.DataFrame:
+    """The holdout check as a manager reads it: plain model names and labels, numbers as text.
+
+    One row per model of :func:`salesnb.models.clv.compare_on_holdout` (index
+    ``model`` or a ``model`` column); the baseline row is called "simple rule (past
+    repeat spend per week carried forward)". Money without decimals, the Spearman
+    correlation with 2 decimals, shares with 1.
+
+    >>> t = pd.DataFrame({"model": ["machine learning", "naive_baseline"],
+    ...                   "n_customers": [2486, 2486], "mae_spend": [399.2, 544.0],
+    ...                   "predicted_spend": [700405.0, 1246099.0],
+    ...                   "actual_spend": [863792.0, 863792.0], "spearman_spend": [0.4021, 0.2604],
+    ...                   "top_decile_revenue_share": [0.36573, 0.35094]})
+    >>> holdout_table(t).iloc[1].tolist()
+    ['simple rule (past repeat spend per week carried forward)', '2,486', '$544', '$1,246,099', '$863,792', '0.26', '35.1%']
+    """
+    frame = table.reset_index() if "model" not in table.columns else table
+    return pd.DataFrame(
+        {
+            "Model": [
+                f"simple rule ({_SIMPLE_RULE})" if m == _BASELINE else str(m)
+                for m in frame["model"]
+            ],
+            "Customers": [fmt_number(v) for v in frame["n_customers"]],
+            "Average miss per customer": [
+                fmt_money(v, currency=currency) for v in frame["mae_spend"]
+            ],
+            "Predicted spend": [fmt_money(v, currency=currency) for v in frame["predicted_spend"]],
+            "Actual spend": [fmt_money(v, currency=currency) for v in frame["actual_spend"]],
+            "Ranking quality (Spearman: 1 perfect, 0 none)": [
+                _rho(float(v)) for v in frame["spearman_spend"]
+            ],
+            "Revenue share of the top 10% ranked": [
+                fmt_pct(v) for v in frame["top_decile_revenue_share"]
+            ],
+        }
+    )
 
 
 def _rho(value: float) -> str:

@@ -17,6 +17,8 @@ from salesnb.sections.thresholds import USUAL_RANGE_QUARTERS
 
 __all__ = [
     "HEADLINE_KPIS",
+    "LOWER_IS_BETTER",
+    "better_direction",
     "headline_series",
     "headline_kpis",
     "format_headline",
@@ -37,13 +39,36 @@ HEADLINE_KPIS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 
+#: Headline KPIs (names as in :data:`HEADLINE_KPIS`) for which a fall is good news.
+LOWER_IS_BETTER: frozenset[str] = frozenset({"Overdue receivables", "Invoices paid late or unpaid"})
+
+#: Quarters of overdue receivables read back (each at its quarter's end): the trend
+#: line of the index shows the last 8.
+OVERDUE_QUARTERS = 8
+
+
+def better_direction(kpi_name: str) -> int:
+    """+1 when a rise of the headline KPI ``kpi_name`` is good news, -1 when a fall is.
+
+    Names may carry a window in brackets ("Lead conversion (within 60 days ...)").
+
+    >>> better_direction("Revenue"), better_direction("Overdue receivables")
+    (1, -1)
+    >>> better_direction("Invoices paid late or unpaid (cohort still maturing)")
+    -1
+    """
+    base = kpi_name.split(" (", 1)[0]
+    return -1 if base in LOWER_IS_BETTER else 1
+
+
 def headline_series(sales, period: Period) -> dict[str, tuple[str, pd.Series]]:
     """History of each headline KPI the data allows, by quarter label, up to ``period``.
 
     Returns ``{kpi: (kind, series)}`` in the order of :data:`HEADLINE_KPIS`;
     KPIs whose tables (or columns) are absent are left out. Revenue and revenue vs
     target run on ``sales.revenue_lines`` (orders, or won deals without orders);
-    receivables on the orders.
+    receivables on the orders, read at the end of each of the last
+    :data:`OVERDUE_QUARTERS` quarters.
     """
     as_of = report_as_of(period, sales.as_of)
     quarters = [period.shift(-k) for k in range(USUAL_RANGE_QUARTERS + 4, -1, -1)]
@@ -94,7 +119,7 @@ def headline_series(sales, period: Period) -> dict[str, tuple[str, pd.Series]]:
         )
     if not missing_requirements(sales, ["orders"], columns={"orders": ["due_date", "paid_at"]}):
         values = {}
-        for q in (period, period.previous(), period.same_period_last_year()):
+        for q in (period.shift(-k) for k in range(OVERDUE_QUARTERS - 1, -1, -1)):
             at = report_as_of(q, sales.as_of)
             status = kpi.payment_status(orders, as_of=at)
             values[q.label] = float(status["overdue_amount"].iloc[0]) if len(status) else 0.0
@@ -107,8 +132,12 @@ def headline_series(sales, period: Period) -> dict[str, tuple[str, pd.Series]]:
     return out
 
 
-def headline_kpis(sales, period: Period) -> pd.DataFrame:
+def headline_kpis(
+    sales, period: Period, *, series: dict[str, tuple[str, pd.Series]] | None = None
+) -> pd.DataFrame:
     """Headline KPIs for the quarter vs the previous quarter and the same quarter last year.
+
+    ``series`` is :func:`headline_series` when the caller has it already (else computed).
 
     Returns
     -------
@@ -117,8 +146,9 @@ def headline_kpis(sales, period: Period) -> pd.DataFrame:
         pct or count). Overdue receivables are read at each quarter's end.
     """
     rows = []
-    for name, (kind, series) in headline_series(sales, period).items():
-        if period.label in series.attrs.get("maturing", ()):
+    series = headline_series(sales, period) if series is None else series
+    for name, (kind, values) in series.items():
+        if period.label in values.attrs.get("maturing", ()):
             name = (
                 f"{name[:-1]}, cohort still maturing)"
                 if name.endswith(")")
@@ -128,9 +158,9 @@ def headline_kpis(sales, period: Period) -> pd.DataFrame:
             {
                 "kpi": name,
                 "kind": kind,
-                "value": series.get(period.label, float("nan")),
-                "previous": series.get(period.previous().label, float("nan")),
-                "last_year": series.get(period.same_period_last_year().label, float("nan")),
+                "value": values.get(period.label, float("nan")),
+                "previous": values.get(period.previous().label, float("nan")),
+                "last_year": values.get(period.same_period_last_year().label, float("nan")),
             }
         )
     return pd.DataFrame(rows, columns=["kpi", "kind", "value", "previous", "last_year"])

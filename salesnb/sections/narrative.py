@@ -1,14 +1,21 @@
 """Narrative sentences any section uses: a KPI's change over time, the best row of a ranking.
 
-Sentences are Markdown; data values in them are escaped.
+Sentences are Markdown; data values in them are escaped. Model details a manager
+does not need (evaluation tables, metric definitions) go into a collapsed
+"Details for analysts" block (:func:`analyst_details`, an HTML ``<details>``
+element: no script, it opens with a click in any browser).
 """
 
 from __future__ import annotations
+
+import html
+import re
 
 import pandas as pd
 
 from salesnb.periods import Period
 from salesnb.sections.format import (
+    _display,
     _missing,
     fmt_change,
     fmt_money,
@@ -22,7 +29,58 @@ __all__ = [
     "change_sentence",
     "ranking_sentence",
     "deals_worth_sentence",
+    "analyst_details",
+    "show_details",
 ]
+
+#: The label of a collapsed block of model details.
+ANALYST_SUMMARY = "Details for analysts"
+
+
+class _Details:
+    """A collapsed HTML block with the rich-display hook notebooks render."""
+
+    def __init__(self, body: str):
+        self.body = body
+
+    def _repr_html_(self) -> str:
+        return self.body
+
+    def __repr__(self) -> str:
+        return f"<details block: {len(self.body)} characters of HTML>"
+
+
+def analyst_details(*parts, summary: str = ANALYST_SUMMARY) -> _Details:
+    """Model details in a collapsed ``<details>`` block, closed until clicked.
+
+    ``parts`` are shown in order: objects with ``_repr_html_`` (tables from
+    :func:`salesnb.sections.table`) as they are, text as an escaped paragraph
+    (``*word*`` emphasis kept as italics).
+
+    >>> box = analyst_details("AUC <b>0.88</b>", summary="Details for analysts")
+    >>> box._repr_html_()
+    '<details class="salesnb-details"><summary>Details for analysts</summary><p>AUC &lt;b&gt;0.88&lt;/b&gt;</p></details>'
+    """
+    body = []
+    for part in parts:
+        if hasattr(part, "_repr_html_"):
+            body.append(part._repr_html_())
+        else:
+            text = html.escape(str(part).replace("\\", ""))
+            body.append("<p>" + _ITALIC.sub(r"<em>\1</em>", text) + "</p>")
+    return _Details(
+        f'<details class="salesnb-details"><summary>{html.escape(summary)}</summary>'
+        + "".join(body)
+        + "</details>"
+    )
+
+
+def show_details(*parts, summary: str = ANALYST_SUMMARY) -> None:
+    """Display :func:`analyst_details` (for use inside ``if`` blocks of a notebook)."""
+    _display(analyst_details(*parts, summary=summary))
+
+
+_ITALIC = re.compile(r"\*([^*]+)\*")
 
 
 def change_sentence(

@@ -1,6 +1,10 @@
 """The "Needs attention" list: what a manager should look at this quarter, and its rules.
 
 Each rule is one check; the thresholds live in :mod:`salesnb.sections.thresholds`.
+Every message ends with the rule that raised it ("Rule: ..."), and every item names
+the page and section of the pack that explains it (``page``: a notebook's file stem
+or ``"index"``; ``section``: the heading's anchor in that page, as nbconvert writes
+it: the heading text with spaces replaced by ``-``).
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from salesnb.sections.market import competitor_undercuts
 from salesnb.sections.params import report_as_of
 from salesnb.sections.thresholds import (
     DECLINE_QUARTERS,
+    RECENT_BACKORDER_DAYS,
     REJECTED_SHARE,
     SATISFACTION_SLOPE,
     SLOW_CYCLE_RATIO,
+    UNDERCUT_THRESHOLD,
     USUAL_RANGE_QUARTERS,
     USUAL_RANGE_SD,
 )
@@ -31,7 +37,30 @@ __all__ = [
     "rejected_tables",
     "declining_regions",
     "unusual_moves",
+    "backorder_sentence",
 ]
+
+#: Where each topic is explained: (page, section anchor). Unusual KPIs go to the page of
+#: their KPI (:data:`_KPI_SECTIONS`).
+_SECTIONS = {
+    "rows not loaded": ("index", "data-quality"),
+    "declining region": ("02_revenue_forecast", "Revenue-by-region"),
+    "unusual KPI": ("00_executive_summary", "Headline-KPIs"),
+    "stale deals": ("01_leads_conversion", "Stale-and-slipped-deals"),
+    "slipped deals": ("01_leads_conversion", "Stale-and-slipped-deals"),
+    "slow rep": ("01_leads_conversion", "Sales-cycle-and-velocity"),
+    "overdue receivables": ("05_orders_collections_market", "Receivables-ageing-and-DSO"),
+    "competitor undercut": ("05_orders_collections_market", "Competitor-price-index"),
+    "falling satisfaction": ("04_team_performance", "Employee-satisfaction"),
+}
+#: Headline KPI name (its start) -> (page, section anchor) of the section showing it.
+_KPI_SECTIONS = {
+    "Revenue vs target": ("02_revenue_forecast", "Actual-versus-target"),
+    "Win rate": ("01_leads_conversion", "Stage-funnel-and-win-rate"),
+    "New leads": ("01_leads_conversion", "New-leads-by-source-and-region"),
+    "Lead conversion": ("01_leads_conversion", "Lead-conversion"),
+    "Invoices paid late or unpaid": ("05_orders_collections_market", "Paid-and-unpaid-invoices"),
+}
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +90,9 @@ def attention(sales, period: Period, *, currency: str = "$") -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``topic, subject, message``: plain text (escape it for HTML/Markdown).
+        ``topic, subject, message, page, section``: plain text (escape it for
+        HTML/Markdown); ``message`` ends with the item's rule ("Rule: ...");
+        ``page`` and ``section`` say where the pack explains it (module docstring).
     """
     as_of = report_as_of(period, sales.as_of)
     names = _rep_names(sales)
@@ -76,12 +107,20 @@ def attention(sales, period: Period, *, currency: str = "$") -> pd.DataFrame:
         *_undercut_items(sales, period, currency=currency),
         *_satisfaction_items(sales, period, names),
     ]
-    return pd.DataFrame(items, columns=["topic", "subject", "message"])
+    return pd.DataFrame(items, columns=["topic", "subject", "message", "page", "section"])
 
 
-def _item(topic: str, subject, message: str) -> dict:
-    """One entry of the attention list."""
-    return {"topic": topic, "subject": str(subject), "message": message}
+def _item(topic: str, subject, message: str, rule: str, *, where=None) -> dict:
+    """One entry of the attention list: the message, its rule, where the pack explains it."""
+    page, section = where or _SECTIONS[topic]
+    text = f"{message} Rule: {rule}." if rule else message
+    return {
+        "topic": topic,
+        "subject": str(subject),
+        "message": text,
+        "page": page,
+        "section": section,
+    }
 
 
 def _who(rep_id, names: dict[str, str]) -> str:
@@ -91,8 +130,9 @@ def _who(rep_id, names: dict[str, str]) -> str:
 
 def _rejected_row_items(sales) -> list[dict]:
     """Tables with more than ``REJECTED_SHARE`` of their rows rejected (:func:`rejected_tables`)."""
+    rule = f"more than {REJECTED_SHARE * 100:g}% of a table's rows rejected at load"
     return [
-        _item("rows not loaded", rec.table, rejected_alert(sales, rec.table))
+        _item("rows not loaded", rec.table, rejected_alert(sales, rec.table), rule)
         for rec in rejected_tables(sales).itertuples(index=False)
     ]
 
@@ -126,14 +166,18 @@ def _declining_region_items(sales, period: Period, *, currency: str) -> list[dic
     if missing_requirements(sales, [REVENUE], columns={REVENUE: ["region"]}):
         return []
     by_region = kpi.revenue(sales.revenue_lines, by="region", compare=False)
+    rule = (
+        f"revenue below the previous quarter's in {DECLINE_QUARTERS - 1} or more quarters in a row"
+    )
     return [
         _item(
             "declining region",
             rec.region,
-            f"Region {rec.region}: revenue fell for {DECLINE_QUARTERS - 1} quarters in a "
+            f"Region {rec.region}: revenue fell {rec.quarters} quarters in a "
             f"row, from {fmt_money(rec.first_revenue, currency=currency)} in "
             f"{rec.first_period} to {fmt_money(rec.revenue, currency=currency)} in "
             f"{period.label} ({fmt_change(rec.revenue, rec.first_revenue)}).",
+            rule,
         )
         for rec in declining_regions(by_region, period).itertuples(index=False)
     ]
@@ -146,8 +190,10 @@ def _unusual_kpi_items(sales, period: Period) -> list[dict]:
             "unusual KPI",
             rec.kpi,
             f"{rec.kpi} of {fmt_pct(rec.value)} in {period.label} is {rec.direction} its usual "
-            f"range ({fmt_pct(max(rec.low, 0))} to {fmt_pct(rec.high)}, mean ± 2 sd of the "
-            f"previous {rec.quarters} quarters).",
+            f"range ({fmt_pct(max(rec.low, 0))} to {fmt_pct(rec.high)}).",
+            f"a rate outside the mean ± {USUAL_RANGE_SD:g} standard deviations of its "
+            f"previous {rec.quarters} quarters",
+            where=_kpi_section(rec.kpi),
         )
         for rec in unusual_moves(headline_series(sales, period), period).itertuples(index=False)
     ]
@@ -172,7 +218,7 @@ def _stale_deal_items(sales, as_of: pd.Timestamp, *, currency: str) -> list[dict
         log.info("stale deals skipped: %s", exc)
         return []
     except ValueError as exc:
-        return [_item("stale deals", "not checked", f"Stale deals could not be checked: {exc}")]
+        return [_item("stale deals", "not checked", f"Stale deals could not be checked: {exc}", "")]
     undated = int(summary["undated_deals"].sum())
     unjudged = (
         f"{undated:,} open deals have no creation or activity date: whether they are "
@@ -180,8 +226,12 @@ def _stale_deal_items(sales, as_of: pd.Timestamp, *, currency: str) -> list[dict
         if undated
         else ""
     )
+    rule = (
+        f"an open deal with no activity or stage change for longer than its stage allows, "
+        f"at {as_of:%Y-%m-%d}"
+    )
     if not len(stale):
-        return [_item("stale deals", "undated deals", unjudged)] if undated else []
+        return [_item("stale deals", "undated deals", unjudged, rule)] if undated else []
     no_value = int(stale["amount"].isna().sum())
     said = f" ({no_value:,} of them have no value)" if no_value else ""
     return [
@@ -191,6 +241,7 @@ def _stale_deal_items(sales, as_of: pd.Timestamp, *, currency: str) -> list[dict
             f"{len(stale):,} open deals worth {fmt_money(stale['amount'].sum(), currency=currency)} "
             f"have had no activity for longer than their stage allows (longest idle: "
             f"{int(stale['days_idle'].max())} days){said}." + (f" {unjudged}" if unjudged else ""),
+            rule,
         )
     ]
 
@@ -215,6 +266,7 @@ def _slipped_deal_items(sales, as_of: pd.Timestamp, *, currency: str) -> list[di
             f"{len(slipped):,} open deals worth "
             f"{fmt_money(slipped['amount'].sum(), currency=currency)} are past their "
             f"expected close date{said}.",
+            f"a deal still open at {as_of:%Y-%m-%d} after its expected close date",
         )
     ]
 
@@ -234,6 +286,8 @@ def _slow_rep_items(sales, names: dict[str, str]) -> list[dict]:
             f"Rep {_who(rec.rep_id, names)}: median sales cycle {rec.median_days:,.1f} days, "
             f"{rec.ratio_to_team:.2f}x the {rec.team} team median "
             f"({rec.team_median_days:,.1f} days).",
+            f"median days from opening to winning a deal, over all won deals, at least "
+            f"{SLOW_CYCLE_RATIO:g}x the team's median (5 won deals or more)",
         )
         for rec in slow.sort_values("ratio_to_team", ascending=False).itertuples(index=False)
     ]
@@ -256,6 +310,7 @@ def _overdue_items(sales, as_of: pd.Timestamp, *, currency: str) -> list[dict]:
             f"{fmt_money(overdue['amount'].sum(), currency=currency)} are overdue at "
             f"{as_of:%Y-%m-%d}, {fmt_money(old, currency=currency)} of them by more than "
             f"90 days.",
+            f"any unpaid invoice past its due date at {as_of:%Y-%m-%d}",
         )
     ]
 
@@ -274,6 +329,8 @@ def _undercut_items(sales, period: Period, *, currency: str) -> list[dict]:
             f"{rec.competitor} undercuts {rec.product} by {fmt_pct(rec.gap_pct)} in "
             f"{period.label} (average {fmt_money(rec.price, currency=currency, decimals=2)} "
             f"vs our list price {fmt_money(rec.list_price, currency=currency, decimals=2)}).",
+            f"a competitor's average price in the quarter more than "
+            f"{UNDERCUT_THRESHOLD * 100:g}% under our list price",
         )
         for rec in cuts.itertuples(index=False)
     ]
@@ -305,6 +362,8 @@ def _satisfaction_items(sales, period: Period, names: dict[str, str]) -> list[di
                     f"Rep {_who(rep_id, names)}: satisfaction score falling by {abs(slope):.1f} "
                     f"points per quarter over the last {len(grp)} quarters (now "
                     f"{y[-1]:.0f} of 10).",
+                    f"a least-squares trend over the last 4 quarters falling by "
+                    f"{abs(SATISFACTION_SLOPE):g} point or more per quarter (3 scores or more)",
                 )
             )
     return items
@@ -313,45 +372,108 @@ def _satisfaction_items(sales, period: Period, names: dict[str, str]) -> list[di
 def declining_regions(
     revenue_by_region: pd.DataFrame, period: Period, *, quarters: int = DECLINE_QUARTERS
 ) -> pd.DataFrame:
-    """Regions whose revenue fell quarter after quarter over the last ``quarters`` quarters.
+    """Regions whose revenue fell quarter after quarter, with the whole run of falls counted.
 
-    The rule: revenue decreased in each of the ``quarters - 1`` steps from
-    ``period.shift(-(quarters-1))`` to ``period`` (all quarters present).
+    The rule: revenue decreased in each of the ``quarters - 1`` (or more) consecutive
+    quarter-over-quarter steps ending at ``period``. ``quarters`` (column) counts every
+    fall of the run, back to the last quarter that did not fall (or the first quarter
+    of data); ``first_period`` is where the run started (the quarter before its first
+    fall). A missing quarter ends the run.
 
     Returns
     -------
     pandas.DataFrame
-        ``region, first_period, first_revenue, revenue, change_pct``, largest fall first.
+        ``region, quarters, first_period, first_revenue, revenue, change_pct``,
+        largest fall first.
 
-    >>> t = pd.DataFrame({"period": ["2025Q1", "2025Q2", "2025Q3"] * 2,
-    ...                   "region": ["A"] * 3 + ["B"] * 3,
-    ...                   "revenue": [30.0, 20.0, 10.0, 10.0, 20.0, 15.0]})
-    >>> declining_regions(t, Period.parse("2025Q3"), quarters=3)[["region", "change_pct"]]
-      region  change_pct
-    0      A   -0.666667
+    >>> t = pd.DataFrame({"period": ["2024Q4", "2025Q1", "2025Q2", "2025Q3"] * 2,
+    ...                   "region": ["A"] * 4 + ["B"] * 4,
+    ...                   "revenue": [40.0, 30.0, 20.0, 10.0, 10.0, 20.0, 20.0, 15.0]})
+    >>> declining_regions(t, Period.parse("2025Q3"), quarters=3)[["region", "quarters", "first_period"]]
+      region  quarters first_period
+    0      A         3       2024Q4
     """
-    labels = [period.shift(-k).label for k in range(quarters - 1, -1, -1)]
     wide = revenue_by_region.pivot_table(
         index="region", columns="period", values="revenue", aggfunc="sum"
     )
+    wide.columns = [str(c) for c in wide.columns]
     rows = []
-    if all(lab in wide.columns for lab in labels):
-        for region, values in wide[labels].iterrows():
-            v = values.to_numpy(float)
-            if len(v) >= 2 and not pd.isna(v).any() and (v[1:] < v[:-1]).all():
-                rows.append(
-                    {
-                        "region": region,
-                        "first_period": labels[0],
-                        "first_revenue": v[0],
-                        "revenue": v[-1],
-                        "change_pct": v[-1] / v[0] - 1 if v[0] else float("nan"),
-                    }
-                )
+    for region, values in wide.iterrows():
+        falls, first = 0, period
+        while True:
+            now, before = values.get(first.label), values.get(first.previous().label)
+            if _missing(now) or _missing(before) or not now < before:
+                break
+            falls, first = falls + 1, first.previous()
+        if falls >= max(quarters - 1, 1):
+            start, end = float(values[first.label]), float(values[period.label])
+            rows.append(
+                {
+                    "region": region,
+                    "quarters": falls,
+                    "first_period": first.label,
+                    "first_revenue": start,
+                    "revenue": end,
+                    "change_pct": end / start - 1 if start else float("nan"),
+                }
+            )
     out = pd.DataFrame(
-        rows, columns=["region", "first_period", "first_revenue", "revenue", "change_pct"]
+        rows,
+        columns=["region", "quarters", "first_period", "first_revenue", "revenue", "change_pct"],
     )
-    return out.sort_values("change_pct").reset_index(drop=True)
+    return out.sort_values("change_pct", kind="stable").reset_index(drop=True)
+
+
+def backorder_sentence(
+    orders: pd.DataFrame, *, as_of, recent_days: int = RECENT_BACKORDER_DAYS
+) -> str:
+    """Whether the backorders at ``as_of`` are recent orders still in progress, or old ones.
+
+    Rule: a backorder (``status == "backordered"``, ordered by ``as_of``) placed in the
+    ``recent_days`` days up to ``as_of`` is an order still in progress: a jump of
+    recent backorders alone says little about stock yet. Backorders older than that
+    point to stock or supply problems.
+
+    >>> o = pd.DataFrame({"order_date": pd.to_datetime(["2025-09-01", "2025-09-20"]),
+    ...                   "status": ["backordered", "backordered"]})
+    >>> backorder_sentence(o, as_of="2025-09-30")[:60]
+    'At 2025-09-30, all 2 backorders were placed in the last 6 we'
+    """
+    import narwhals as nw
+
+    as_of = pd.Timestamp(as_of)
+    weeks = f"{recent_days // 7} weeks" if recent_days % 7 == 0 else f"{recent_days} days"
+    # only the backorders' dates leave the engine (few rows)
+    backorders = (
+        nw.from_native(orders).filter(nw.col("status") == "backordered").select("order_date")
+    )
+    dates = pd.to_datetime(collect(backorders.to_native())["order_date"])
+    dates = dates.loc[dates < as_of.normalize() + pd.Timedelta(days=1)]
+    n = len(dates)
+    if not n:
+        return f"No order is backordered at {as_of:%Y-%m-%d}."
+    old = int((dates < as_of.normalize() - pd.Timedelta(days=recent_days - 1)).sum())
+    if not old:
+        return (
+            f"At {as_of:%Y-%m-%d}, "
+            + (f"all {n:,} backorders were" if n > 1 else "the only backorder was")
+            + f" placed in the last {weeks}: these are orders still in progress, not (yet) "
+            "a sign of a stock problem. "
+            f"Rule: a backorder placed in the last {weeks} is an order in progress."
+        )
+    return (
+        f"At {as_of:%Y-%m-%d}, {old:,} of the {n:,} backorders are older than {weeks}: "
+        "orders waiting that long point to stock or supply problems. "
+        f"Rule: a backorder placed in the last {weeks} is an order in progress."
+    )
+
+
+def _kpi_section(name: str) -> tuple[str, str]:
+    """Page and section anchor explaining the headline KPI ``name``."""
+    for start, where in _KPI_SECTIONS.items():
+        if name.startswith(start):
+            return where
+    return _SECTIONS["unusual KPI"]
 
 
 def unusual_moves(

@@ -9,7 +9,7 @@ from salesnb.sections.data_notes import basis_label
 from salesnb.sections.engine_inputs import kpi
 from salesnb.sections.format import format_table
 from salesnb.sections.guards import REVENUE, _empty_columns, missing_requirements
-from salesnb.sections.headline import format_headline, headline_kpis
+from salesnb.sections.headline import format_headline, headline_kpis, headline_series
 from salesnb.sections.needs_attention import attention
 from salesnb.sections.params import report_as_of
 from salesnb.sections.period_rows import rows_for, up_to
@@ -28,25 +28,30 @@ def key_tables(sales, period: Period, *, currency: str = "$") -> dict:
     Returns
     -------
     dict
-        ``headline`` (display frame), ``attention`` (list of plain-text
-        messages), ``leaderboard`` (display frame), ``basis`` (which table the
+        ``headline`` (display frame), ``trend`` (:func:`headline_series`: each
+        headline KPI's kind and quarterly history, for the index's cards),
+        ``attention`` (list of plain-text messages), ``attention_items`` (the
+        same as records with ``message, page, section``), ``leaderboard`` (display frame), ``basis`` (which table the
         revenue figures run on, e.g. "revenue = won deals (CRM)") and ``workbook``
         (sheet name -> (frame, {"money": [...], "pct": [...]})). Revenue figures
         run on ``sales.revenue_lines`` (orders, or won deals without orders).
     """
     out: dict = {"workbook": {}, "basis": basis_label(sales)}
     errors = []
-    headline = headline_kpis(sales, period)
+    out["trend"] = headline_series(sales, period)
+    headline = headline_kpis(sales, period, series=out["trend"])
     out["headline"] = format_headline(headline, period, currency=currency)
     out["workbook"]["headline"] = (headline, {})
     try:
         att = attention(sales, period, currency=currency)
         out["attention"] = att["message"].tolist()
+        out["attention_items"] = att[["message", "page", "section"]].to_dict("records")
         out["workbook"]["attention"] = (att, {})
     except Exception as exc:  # keep the pack; say what failed
         log.warning("attention list failed: %s", exc)
         errors.append(f"attention list: {exc}")
         out["attention"] = []
+        out["attention_items"] = []
     board = leaderboard(sales, period)
     if len(board):
         shown = board[["rank", "rep", "team", "region", "revenue", "deals_won", "attainment"]]

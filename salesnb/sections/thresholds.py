@@ -10,6 +10,7 @@ __all__ = [
     "UNDERCUT_THRESHOLD",
     "SATISFACTION_SLOPE",
     "REJECTED_SHARE",
+    "RECENT_BACKORDER_DAYS",
 ]
 
 #: Rules of the attention list (see :func:`salesnb.sections.attention`).
@@ -22,3 +23,7 @@ SATISFACTION_SLOPE = -1.0
 
 #: A table with more than this share of its rows rejected at load is raised.
 REJECTED_SHARE = 0.01
+
+#: A backorder placed this many days before the report date or later is an order
+#: still in progress, not (yet) a stock problem.
+RECENT_BACKORDER_DAYS = 42
