@@ -227,7 +227,7 @@ def test_on_engines(orders):
 
 
 def test_sample_price_rise_is_found():
-    """Planted fact 8 (data/sample/README.md): prices 8 % higher from 2025-10-01."""
+    """Planted fact 8 (data/sample/README.md): prices 8 % higher from 2026-01-01."""
     import salesnb
 
     orders = salesnb.load(salesnb.SAMPLE_DATA).orders

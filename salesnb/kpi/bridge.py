@@ -20,7 +20,7 @@ lazy engines).
 
 Examples
 --------
-On the bundled sample company (prices rose 8 % on 2025-10-01): in 2026Q1, year
+On the bundled sample company (prices rose 8 % on 2026-01-01): in 2026Q1, year
 over year, price is the largest effect on the customers who bought in both
 quarters, while most of the change comes from customers who start or stop buying:
 

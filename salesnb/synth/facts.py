@@ -21,11 +21,10 @@ With the default size and a span of at least two years:
 7. **Pushed-out quarter**: in the quarter before the last, many deals are pushed
    out: their expected close date, inside the quarter, is moved past its end
    during it (:data:`PUSH_QUARTER_SHARE`, drawn by :mod:`~salesnb.synth.history`).
-8. **Price rise**: from the first day of the last four quarters, our selling
-   prices are :data:`PRICE_RISE` times higher for the same units
-   (:func:`price_rise_day`); in the third quarter before the last, year over
-   year, price is the largest effect on the revenue of the customers who bought
-   in both quarters.
+8. **Price rise**: from the first day of the third quarter before the last, our
+   selling prices are :data:`PRICE_RISE` times higher for the same units
+   (:func:`price_rise_day`); in that quarter, year over year, price is the
+   largest effect on the revenue of the customers who bought in both quarters.
 
 :func:`planted_periods` gives the days from which facts 1, 4 and 5 apply; the
 generators read the constants below where they draw the affected tables.
@@ -465,7 +464,7 @@ def _other_structure(t: dict[str, pd.DataFrame], ok: pd.DataFrame, end: pd.Times
     return out
 
 
-# 8. price rise (from the first day of the last four quarters)
+# 8. price rise (from the first day of the third quarter before the last)
 #: Our selling prices of purchase orders rise by this factor; customers buy the same
 #: units as they would have (won deals keep the amount negotiated on the deal).
 PRICE_RISE = 1.08
@@ -473,7 +472,7 @@ PRICE_RISE = 1.08
 
 def price_rise_day(start: pd.Timestamp, q_end: int) -> int:
     """First day (counted from ``start``) of the higher prices of fact 8."""
-    return max(0, qstart_day(q_end - 3, start))
+    return max(0, qstart_day(q_end - 2, start))
 
 
 def _continuing_effects(ok: pd.DataFrame, prev: str, cur: str) -> dict[str, float]:
@@ -500,9 +499,8 @@ def _continuing_effects(ok: pd.DataFrame, prev: str, cur: str) -> dict[str, floa
 
 
 def _price_rise(ok: pd.DataFrame, q_end: pd.Period) -> list[str]:
-    """8. The price rise: year-over-year price, volume and mix in the third quarter
-    before the last (the second quarter of the higher prices)."""
-    first, rise = q_end - 2, q_end - 3
+    """8. The price rise: year-over-year price, volume and mix in its first quarter."""
+    first = rise = q_end - 2
     cur, prev, before = str(first), str(first - 4), str(first - 8)
     now = _continuing_effects(ok, prev, cur)
     earlier = _continuing_effects(ok, before, prev)
