@@ -31,6 +31,7 @@ class _UsageError(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``salesnb`` command."""
+    from salesnb.numbers import NUMBER_STYLES
     from salesnb.report import DEFAULT_DATA, NOTEBOOKS_DIR
 
     parser = argparse.ArgumentParser(
@@ -53,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument(
         "--quarter",
-        help="quarter label such as 2025Q3 (default: latest complete quarter in the data)",
+        help="quarter label such as 2025Q3, or FY2027Q1 with --fiscal-year-start "
+        "(default: latest complete quarter in the data)",
     )
     rep.add_argument(
         "--data",
@@ -89,6 +91,27 @@ def build_parser() -> argparse.ArgumentParser:
         default="pandas",
         help="where the notebooks compute their KPIs: pandas (default) or, for data "
         "larger than memory, duckdb or polars (only small results come back to pandas)",
+    )
+    rep.add_argument(
+        "--fiscal-year-start",
+        dest="fiscal_year_start",
+        type=_month,
+        metavar="MONTH",
+        help="month in which the company's fiscal year begins, 1-12 or a name (4 or april: "
+        "quarters become fiscal quarters, FY2027 Q1); default: the mapping's [settings], "
+        "else 1 (calendar quarters)",
+    )
+    rep.add_argument(
+        "--currency",
+        help="currency symbol or code shown with amounts (€, EUR, ¥, JPY...); default: the "
+        "mapping's [settings], else $",
+    )
+    rep.add_argument(
+        "--number-style",
+        dest="number_style",
+        choices=list(NUMBER_STYLES),
+        help="how numbers are written: en 1,234.56; de 1.234,56; fr 1 234,56; ch 1'234.56 "
+        "(default: the mapping's [settings], else de for the euro and en otherwise)",
     )
     rep.add_argument(
         "--wait",
@@ -243,6 +266,19 @@ def _cmd_check(args) -> int:
     return report.exit_code
 
 
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def _month(text: str) -> int:
+    """A month from the command line: ``4``, ``april`` or ``apr``."""
+    word = str(text).strip().lower()
+    if word.isdigit() and 1 <= int(word) <= 12:
+        return int(word)
+    if word[:3] in _MONTHS and len(word) >= 3:
+        return _MONTHS.index(word[:3]) + 1
+    raise argparse.ArgumentTypeError(f"{text!r} is not a month (1-12 or a name such as april)")
+
+
 def _cmd_report(args) -> int:
     from salesnb.report import run_report
 
@@ -265,6 +301,9 @@ def _cmd_report(args) -> int:
         progress=not args.no_progress,
         wait=args.wait,
         engine=None if args.engine == "pandas" else args.engine,
+        fiscal_year_start=args.fiscal_year_start,
+        currency=args.currency,
+        number_style=args.number_style,
     )
     for nb in result.notebooks:
         line = f"{nb.status:>7}  {nb.name}  ({nb.seconds:.1f} s)"

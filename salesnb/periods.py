@@ -66,6 +66,7 @@ __all__ = [
     "normalize_freq",
     "period_range",
     "period_label",
+    "period_title",
     "latest_complete_period",
     "latest_complete_quarter",
     "period_start_expr",
@@ -233,15 +234,20 @@ class Period:
         ------
         ValueError
             When the label has none of the forms ``YYYY-Www``, ``YYYY-MM``,
-            ``YYYYQn``, ``YYYYHn``, ``YYYY``, names a week or month that does not
-            exist, or disagrees with ``freq``.
+            ``YYYYQn``, ``YYYYHn``, ``YYYY`` (quarter, half and year also as
+            their :attr:`title`, ``FY2027 Q1``), names a week or month that
+            does not exist, or disagrees with ``freq``.
 
         >>> Period.parse("2025H2", fiscal_year_start=7).start.date()
         datetime.date(2025, 1, 1)
+        >>> Period.parse("FY2027 Q1", fiscal_year_start=4).label
+        '2027Q1'
         """
         if isinstance(label, Period):
             return label
-        text = str(label).strip()
+        text = _FISCAL_TITLE.sub(
+            lambda m: m.group(1) + (m.group(2) or "").upper(), str(label).strip()
+        )
         fys = _check_fiscal_year_start(fiscal_year_start)
         found = next(
             ((kind, m) for kind, pattern in _LABEL_PATTERNS if (m := pattern.match(text))), None
@@ -292,6 +298,19 @@ class Period:
     def label(self) -> str:
         """The period's label, e.g. ``"2025Q3"`` (see the module notes)."""
         return _label(self.start, self.freq, self.fiscal_year_start)
+
+    @property
+    def title(self) -> str:
+        """The label people read: ``"FY2027 Q1"`` in a fiscal calendar, else :attr:`label`.
+
+        With ``fiscal_year_start != 1`` quarters, halves and years are written
+        with their fiscal year (``FY2027 Q1``, ``FY2027 H2``, ``FY2027``), so
+        they cannot be taken for calendar quarters; :meth:`parse` reads both forms.
+
+        >>> Period.parse("2027Q1", fiscal_year_start=4).title, Period.parse("2025Q3").title
+        ('FY2027 Q1', '2025Q3')
+        """
+        return period_title(self.label, fiscal_year_start=self.fiscal_year_start)
 
     @property
     def fiscal_year(self) -> int:
@@ -371,6 +390,32 @@ class Period:
     def __repr__(self) -> str:
         fys = "" if self.fiscal_year_start == 1 else f", fiscal_year_start={self.fiscal_year_start}"
         return f"Period({self.label!r}{fys})"
+
+
+#: ``FY2027 Q1``, ``FY2027Q1``, ``2027 Q1``, ``FY2027``: a fiscal title (see :attr:`Period.title`).
+_FISCAL_TITLE = re.compile(r"^(?:FY\s?)?(\d{4})(?:\s?([QH][1-4]))?$", re.IGNORECASE)
+
+
+def period_title(label, *, fiscal_year_start: int = 1) -> str:
+    """The title people read for a period label (see :attr:`Period.title`).
+
+    Quarter, half and year labels of a fiscal calendar (``fiscal_year_start
+    != 1``) get the ``FY`` form; other labels and values come back as text.
+
+    >>> period_title("2027Q1", fiscal_year_start=4), period_title("2027", fiscal_year_start=4)
+    ('FY2027 Q1', 'FY2027')
+    >>> period_title("2025Q3"), period_title("2025-07", fiscal_year_start=4)
+    ('2025Q3', '2025-07')
+    """
+    text = str(label)
+    fys = _check_fiscal_year_start(fiscal_year_start)
+    if fys == 1:
+        return text
+    match = re.match(r"^(\d{4})([QH][1-4])?$", text)
+    if match is None:
+        return text
+    year, part = match.groups()
+    return f"FY{year} {part}" if part else f"FY{year}"
 
 
 def _fiscal_year(year: int, month: int, fiscal_year_start: int) -> int:

@@ -19,15 +19,17 @@ PACKAGE = ROOT / "salesnb"
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "resources": set(),
+    "numbers": set(),
     "schema": {"errors"},
     "periods": {"errors"},
     "stages": {"errors", "schema"},
     "synth": {"errors", "schema", "periods"},
-    "load": {"errors", "schema", "periods", "stages", "resources"},
+    "load": {"errors", "schema", "periods", "stages", "resources", "numbers"},
     "kpi": {"errors", "schema", "periods", "stages"},
     "models": {"errors", "schema", "periods", "stages"},
-    "plot": {"errors", "schema", "periods"},
+    "plot": {"errors", "schema", "periods", "numbers"},
     "sections": {
+        "numbers",
         "errors",
         "schema",
         "periods",
@@ -39,6 +41,7 @@ ALLOWED: dict[str, set[str]] = {
         "plot",
     },
     "report": {
+        "numbers",
         "errors",
         "schema",
         "periods",
@@ -53,6 +56,7 @@ ALLOWED: dict[str, set[str]] = {
     "project": {"errors", "resources"},
     "check": {"errors", "schema", "periods", "stages", "resources", "load", "sections"},
     "cli": {
+        "numbers",
         "errors",
         "schema",
         "periods",

@@ -80,6 +80,23 @@ def test_parameters_follow_the_common_contract(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_calendar_and_money_are_parameters_passed_through(path):
+    """The company's calendar and money are set once (CLI or mapping), never per notebook."""
+    params = pm.inspect_notebook(str(path))
+    for name in ("fiscal_year_start", "currency", "number_style"):
+        assert params[name]["default"] == "None", (path.name, name)
+    code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+    assert (
+        "sections.use_settings(mapping, fiscal_year_start=fiscal_year_start, currency=currency,"
+        in code
+    )
+    assert "currency = settings.currency" in code
+    # no page fixes its own calendar, currency symbol or number style
+    assert not re.search(r"fiscal_year_start=\d|currency=[\"']", code), path.name
+    assert "{period.label}" not in code  # titles show FY2027 Q1 in a fiscal calendar
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_committed_without_outputs_and_calls_salesnb(path):
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
@@ -188,11 +205,19 @@ def test_headline_revenue_equals_the_kpi(pack, sample_data):
 
 @needs_sample
 @pytest.mark.slow
-def test_planted_facts_appear_in_the_text(pack, facts):
+def test_planted_facts_appear_in_the_text(pack, facts, sample_data):
     summary = _text((pack.out_dir / "00_executive_summary.html").read_text(encoding="utf-8"))
     attention = summary.split("Needs attention", 1)[1]
     (region,) = facts["region"]
-    assert f"Region {region}: revenue fell for 3 quarters in a row" in attention
+    # the alert counts every quarter of the run of falls, up to the report's quarter
+    by_q = kpi.revenue(sample_data.revenue_lines, by="region", compare=False)
+    series = by_q[by_q["region"] == region].set_index("period")["revenue"]
+    series = series[: pack.quarter]
+    falls = 0
+    while falls + 1 < len(series) and series.iloc[-1 - falls] < series.iloc[-2 - falls]:
+        falls += 1
+    assert falls >= 3
+    assert f"Region {region}: revenue fell {falls} quarters in a row" in attention
     rep_id, rep_name = facts["slow_rep"]
     assert f"Rep {rep_id} {rep_name}: median sales cycle" in attention
     competitor, product = facts["undercut"]
@@ -230,7 +255,7 @@ def test_index_leaderboard_and_workbook(pack, sample_data):
         wb.sheetnames
     )
     rows = list(wb["leaderboard"].iter_rows(values_only=True))
-    assert rows[0][:3] == ("rank", "rep_id", "rep") and rows[1][0] == 1
+    assert rows[0][:3] == ("Rank", "Rep ID", "Rep") and rows[1][0] == 1
 
 
 # -- absent tables ---------------------------------------------------------------------------

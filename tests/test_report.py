@@ -96,10 +96,10 @@ def test_workbook_cells_cannot_run_formulas(tmp_path):
         {"kpis": frame}, tmp_path / "k.xlsx", money={"kpis": ["amount"]}, pct={"kpis": ["share"]}
     )
     ws = load_workbook(path)["kpis"]
-    assert [c.value for c in ws["A"]] == ["customer", "'=1+1", "'@cmd", "Bob"]
+    assert [c.value for c in ws["A"]] == ["Customer", "'=1+1", "'@cmd", "Bob"]
     assert all(c.data_type == "s" for c in ws["A"])
     assert ws["B2"].value == -1500.0 and ws["B2"].data_type == "n"
-    assert ws["B2"].number_format == "#,##0"
+    assert ws["B2"].number_format == '"$"#,##0'  # money carries the report's currency
     assert ws["C2"].number_format == "0.0%"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 

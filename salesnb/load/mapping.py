@@ -46,13 +46,19 @@ from salesnb.load.sources import _Raw, _read_lookup, _read_one
 from salesnb.schema import TABLES, columns
 from salesnb.stages import SalesPipeline
 
-__all__ = ["read_mapping", "REVENUE_BASES"]
+__all__ = ["read_mapping", "mapping_settings", "REVENUE_BASES", "SETTINGS_KEYS"]
 
 #: What revenue KPIs run on: ``orders`` when the data has them, else won deals
 #: (``auto``), or either one forced.
 REVENUE_BASES = ("auto", "orders", "won_deals")
 
-_MAPPING_TOP_KEYS = {"as_of", "tables", "description", "name", "pipeline", "revenue"}
+_MAPPING_TOP_KEYS = {
+    "as_of", "tables", "description", "name", "pipeline", "revenue", "settings",
+}  # fmt: skip
+
+#: Keys of the ``[settings]`` section: the company's calendar and money (see
+#: :func:`mapping_settings`).
+SETTINGS_KEYS = ("fiscal_year_start", "currency", "number_style")
 
 _MAPPING_TABLE_KEYS = {
     "file", "sheet", "query", "columns", "values", "dates", "derive", "filter", "lookups",
@@ -103,6 +109,8 @@ def read_mapping(path: str | Path | dict | None) -> dict:
         raise MappingError(
             f"{where}: revenue = {raw['revenue']!r}; expected one of {', '.join(REVENUE_BASES)}"
         )
+    if "settings" in raw:
+        _check_settings(raw["settings"], where)
     tables = {}
     specs = raw.get("tables") or {}
     has_expressions = any(s.get("derive") or s.get("filter") for s in specs.values())
@@ -120,6 +128,66 @@ def read_mapping(path: str | Path | dict | None) -> dict:
     out["tables"] = tables
     out["_where"] = where
     return out
+
+
+def mapping_settings(path: str | Path | dict | None) -> dict:
+    """The ``[settings]`` section of a mapping file, checked: the company's calendar and money.
+
+    Keys (all optional): ``fiscal_year_start`` (month 1-12 in which the fiscal
+    year begins; quarters become fiscal quarters, ``FY2027 Q1``), ``currency``
+    (symbol or ISO code: ``"€"``, ``"EUR"``, ``"¥"``) and ``number_style``
+    (``en`` 1,234.56; ``de`` 1.234,56; ``fr`` 1 234,56; ``ch`` 1'234.56).
+    A mapping may hold only this section.
+
+    Raises
+    ------
+    MappingError
+        An unknown key, a month outside 1-12, an empty currency or an unknown
+        number style (see :func:`read_mapping` for the rest of the file).
+
+    >>> mapping_settings({"settings": {"fiscal_year_start": 4, "currency": "EUR"}})
+    {'fiscal_year_start': 4, 'currency': 'EUR'}
+    >>> mapping_settings(None)
+    {}
+    """
+    if path is None:
+        return {}
+    return dict(read_mapping(path).get("settings") or {})
+
+
+def _check_settings(settings: Any, where: str) -> None:
+    """Check the ``[settings]`` section (see :func:`mapping_settings`)."""
+    from salesnb.numbers import NUMBER_STYLES, NumberStyle, number_text
+
+    if not isinstance(settings, dict):
+        raise MappingError(f"{where}: [settings] must be a table of keys, got {settings!r}")
+    unknown = set(settings) - set(SETTINGS_KEYS)
+    if unknown:
+        raise MappingError(
+            f"{where}: [settings]: unknown key(s) {sorted(unknown)}; "
+            f"expected {', '.join(SETTINGS_KEYS)}"
+        )
+    month = settings.get("fiscal_year_start", 1)
+    if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
+        raise MappingError(
+            f"{where}: [settings] fiscal_year_start = {month!r}; expected the month number "
+            "(1-12) in which the fiscal year begins, e.g. 4 for April"
+        )
+    currency = settings.get("currency", "$")
+    if not isinstance(currency, str) or not currency.strip():
+        raise MappingError(
+            f'{where}: [settings] currency = {currency!r}; expected a symbol such as "€" '
+            'or a code such as "EUR"'
+        )
+    style = settings.get("number_style", "en")
+    if style not in NUMBER_STYLES:
+        raise MappingError(
+            f"{where}: [settings] number_style = {style!r}; expected one of "
+            + ", ".join(
+                f"{k} ({number_text(1234.56, decimals=2, style=NumberStyle(k))})"
+                for k in NUMBER_STYLES
+            )
+        )
 
 
 def _read_file(p: Path) -> tuple[dict, str]:

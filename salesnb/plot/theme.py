@@ -5,6 +5,8 @@ from __future__ import annotations
 import seaborn as sns
 from matplotlib.ticker import Formatter
 
+from salesnb.numbers import compact_money
+
 __all__ = [
     "PALETTE",
     "set_theme",
@@ -62,17 +64,10 @@ def set_theme(*, font_scale: float = 1.1) -> None:
 # -- formatting ---------------------------------------------------------------------------
 def _compact(value: float, currency: str = "", extra: int = 0) -> str:
     """``value`` shortened with k, M, B (one decimal, trailing zeros dropped) or written
-    in full below a thousand; ``extra`` decimals more where ticks need them to differ."""
-    sign = "-" if value < 0 else ""
-    v = abs(value)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if v >= limit:
-            text = f"{v / limit:,.{1 + extra}f}".rstrip("0").rstrip(".")
-            return f"{sign}{currency}{text}{suffix}"
-    text = f"{v:,.{extra}f}"
-    if not float(text.replace(",", "")):
-        sign = ""
-    return f"{sign}{currency}{text}"
+    in full below a thousand; ``extra`` decimals more where ticks need them to differ.
+    Written in the report's number style (:func:`salesnb.numbers.compact_money`):
+    ``1,2M €`` in a euro report."""
+    return compact_money(value, currency=currency, extra=extra)
 
 
 class DistinctFormatter(Formatter):

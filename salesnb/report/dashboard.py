@@ -138,7 +138,7 @@ def kpi_cards(
     series: Mapping[str, tuple[str, pd.Series]],
     period: Period,
     *,
-    currency: str = "$",
+    currency: str | None = None,
     quarters: int = SPARK_QUARTERS,
 ) -> list[Card]:
     """One card per headline KPI of ``series`` (:func:`salesnb.sections.headline_series`).
@@ -174,7 +174,7 @@ def kpi_cards(
         trend = [values.get(lab, float("nan")) for lab in labels]
         pts = sparkline_points(trend)
         shown = [
-            f"{lab} {sections.value_text(v, kind, currency=currency)}"
+            f"{sections.period_text(lab)} {sections.value_text(v, kind, currency=currency)}"
             for lab, v in zip(labels, trend, strict=True)
             if not _nan(v)
         ]

@@ -44,7 +44,7 @@ def _jinja():
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["money"] = lambda v, currency="$": sections.fmt_money(v, currency=currency)
+    env.filters["money"] = lambda v, currency=None: sections.fmt_money(v, currency=currency)
     env.filters["pct"] = lambda v: sections.fmt_pct(v)
     env.filters["number"] = lambda v, d=0: sections.fmt_number(v, decimals=d)
     return env
@@ -83,19 +83,18 @@ def _summary_display(summary: pd.DataFrame, rejected_files: Mapping[str, str]) -
 
 def _write_key_workbook(key, summary: pd.DataFrame, path: Path) -> Path | None:
     tables: dict[str, pd.DataFrame] = {}
-    money: dict[str, list[str]] = {}
-    pct: dict[str, list[str]] = {}
+    formats: dict[str, dict] = {}
     if isinstance(key, dict):
         for name, value in key.get("workbook", {}).items():
             frame, fmt = value if isinstance(value, tuple) else (value, {})
             tables[name] = frame
-            money[name] = list(fmt.get("money", ()))
-            pct[name] = list(fmt.get("pct", ()))
+            formats[name] = dict(fmt)
     if summary is not None:
         tables["data_quality"] = summary
+        formats["data_quality"] = {"count": ["rows_read", "rows_loaded", "rows_rejected"]}
     if not tables:
         return None
-    return write_workbook(tables, path, money=money, pct=pct)
+    return write_workbook(tables, path, formats=formats)
 
 
 def _pack_tables(loaded, view, period, build: Path) -> tuple:
@@ -137,13 +136,14 @@ def _write_pages(
     rejected_files: Mapping[str, str],
     workbook: Path | None,
     started_at,
-    currency: str = "$",
+    currency: str | None = None,
 ) -> None:
     """Write ``index.html`` and ``leaderboard.html`` into ``build``.
 
     The notebook pages are already in ``build``: the attention items link to
     their sections only where the anchors exist.
     """
+    label = sections.period_text(label)  # FY2027 Q1 in a fiscal calendar
     env = _jinja()
     key = key if isinstance(key, dict) else {}
     headline = key.get("headline")

@@ -73,6 +73,9 @@ def run_report(
     wait: float = 0.0,
     snapshot: bool = True,
     engine: str | None = None,
+    fiscal_year_start: int | None = None,
+    currency: str | None = None,
+    number_style: str | None = None,
 ) -> ReportResult:
     """Build the report pack ``<out>/<quarter>/`` (``<out>/<quarter>-<region>/`` for a region).
 
@@ -116,6 +119,14 @@ def run_report(
         (:mod:`salesnb.sections.engine_inputs`). The runner itself then reads
         the data with :func:`salesnb.scan` on that engine (contract checks run
         as engine queries; nothing is materialised in pandas).
+    fiscal_year_start, currency, number_style
+        The company's calendar and money for every page, the leaderboard page
+        and the workbook: month in which its fiscal year begins (quarters
+        become fiscal quarters, shown as ``FY2027 Q1``; ``quarter`` may be
+        given either way), currency symbol or ISO code, number style (``en``,
+        ``de``, ``fr``, ``ch``). Each defaults to the mapping file's
+        ``[settings]``, then to calendar quarters, ``$`` and ``en`` (``de`` for
+        the euro); see :mod:`salesnb.sections.settings`.
 
     Returns
     -------
@@ -151,10 +162,21 @@ def run_report(
     if engine not in (None, *sections.snapshot.ENGINES):
         raise ReportError(f"--engine {engine!r}: expected one of pandas, duckdb, polars")
     engine = None if engine == "pandas" else engine
+    try:
+        settings = sections.report_settings(
+            mapping_loc,
+            fiscal_year_start=fiscal_year_start,
+            currency=currency,
+            number_style=number_style,
+        )
+    except ValueError as exc:
+        raise ReportError(str(exc)) from None
     loaded = _load(data_loc, mapping=mapping_loc, as_of=as_of_ts, engine=engine)
     _check_has_data(loaded, data_loc, mapping_loc)
     try:
-        period = sections.report_quarter(quarter, loaded.as_of)
+        period = sections.report_quarter(
+            quarter, loaded.as_of, fiscal_year_start=settings.fiscal_year_start
+        )
     except ValueError as exc:
         raise ReportError(f"bad quarter {quarter!r}: {exc}") from None
     _check_quarter_in_data(period, loaded)
@@ -163,7 +185,7 @@ def run_report(
 
     final = Path(out).resolve() / pack_name(label, region)
     check_replaceable(final)  # before waiting for a lock: a user's folder is never ours
-    with PackLock(final, wait=wait):
+    with sections.using_settings(settings), PackLock(final, wait=wait):
         clean_leftovers(final)
         check_replaceable(final)
         build = _make_build_dir(final)
@@ -179,10 +201,11 @@ def run_report(
                 "as_of": None if as_of_ts is None else as_of_ts.strftime("%Y-%m-%d"),
                 "snapshot": _write_snapshot(loaded, build) if snapshot else None,
                 "engine": engine,
+                **settings.parameters(),
             }
             kept = _keep_previous_pages(final, build, paths) if only else []
             footer = html.escape(
-                f"salesnb {_salesnb_version()} · quarter {label} · data as of "
+                f"salesnb {_salesnb_version()} · quarter {period.title} · data as of "
                 f"{loaded.as_of.date()} · generated {started_at:%Y-%m-%d %H:%M %Z}"
             )
             results, tables = _execute_and_render(
@@ -324,14 +347,16 @@ def _check_quarter_in_data(period: Period, loaded) -> None:
     if not before and period.start <= last:
         return
     start = "?" if pd.isna(first) else f"{first:%Y-%m-%d}"
+    fys = period.fiscal_year_start
     covers = (
         ""
         if pd.isna(first)
-        else f"; choose a quarter from {Period.containing(first, freq='quarter').label} to "
-        f"{Period.containing(last, freq='quarter').label}"
+        else "; choose a quarter from "
+        f"{Period.containing(first, freq='quarter', fiscal_year_start=fys).title} to "
+        f"{Period.containing(last, freq='quarter', fiscal_year_start=fys).title}"
     )
     raise ReportError(
-        f"quarter {period.label} is outside the data: it runs from {start} to "
+        f"quarter {period.title} is outside the data: it runs from {start} to "
         f"{last:%Y-%m-%d} (as of){covers}"
     )
 
@@ -597,6 +622,9 @@ def _run_metadata(
         "region": parameters["region"],
         "as_of": str(as_of.date()),
         "as_of_given": parameters["as_of"],
+        "settings": {
+            k: parameters.get(k) for k in ("fiscal_year_start", "currency", "number_style")
+        },
         "jobs": jobs,
         "notebooks": [{**dataclasses.asdict(r), "status": r.status} for r in results],
         "salesnb_version": _salesnb_version(),

@@ -5,6 +5,8 @@ would otherwise repeat, one module per job:
 
 * :mod:`~salesnb.sections.params` — notebook parameters made concrete: data
   location, quarter, its "now", the header line;
+* :mod:`~salesnb.sections.settings` — the company's calendar and money (fiscal
+  year start, currency, number style), set once per report;
 * :mod:`~salesnb.sections.guards` — whether a section can run, a note when not;
 * :mod:`~salesnb.sections.data_notes` — rows not loaded, empty inputs, the
   revenue basis a page uses;
@@ -24,7 +26,7 @@ would otherwise repeat, one module per job:
 """
 
 from salesnb.sections.cohorts import cohort_matrix
-from salesnb.sections.collections import late_payment_share
+from salesnb.sections.collections import late_payment_share, overdue_footnote
 from salesnb.sections.conversion import (
     conversion_by_quarter,
     equal_age_rule,
@@ -76,7 +78,9 @@ from salesnb.sections.forecasting import (
 )
 from salesnb.sections.format import (
     bullet_list,
+    compact_money,
     fmt_change,
+    fmt_days,
     fmt_money,
     fmt_number,
     fmt_pct,
@@ -142,6 +146,14 @@ from salesnb.sections.revenue import (
     forecast_sentence,
     history_and_forecast,
 )
+from salesnb.sections.settings import (
+    ReportSettings,
+    active_settings,
+    period_text,
+    report_settings,
+    use_settings,
+    using_settings,
+)
 from salesnb.sections.snapshot import open_data, read_snapshot, write_snapshot
 from salesnb.sections.team import leaderboard, movement_text
 from salesnb.sections.thresholds import (
@@ -198,6 +210,7 @@ __all__ = [
     "LOWER_IS_BETTER",
     "better_direction",
     "late_payment_share",
+    "overdue_footnote",
     "headline_series",
     "headline_kpis",
     "format_headline",
@@ -266,4 +279,12 @@ __all__ = [
     "holdout_table",
     "customer_value_ranking",
     "top_customers_intro",
+    "ReportSettings",
+    "report_settings",
+    "use_settings",
+    "using_settings",
+    "active_settings",
+    "period_text",
+    "fmt_days",
+    "compact_money",
 ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from salesnb.sections.format import fmt_number, period_text
+
 __all__ = [
     "cohort_matrix",
 ]
@@ -49,6 +51,6 @@ def cohort_matrix(retention: pd.DataFrame) -> pd.DataFrame:
     wide = wide.drop(columns=[0], errors="ignore")
     if wide.columns.empty:
         wide = pd.DataFrame({1: [float("nan")] * len(sizes)}, index=sizes.index)
-    wide.index = [f"{c} ({int(n):,} customers)" for c, n in sizes.items()]
+    wide.index = [f"{period_text(c)} ({fmt_number(n)} customers)" for c, n in sizes.items()]
     wide.columns.name = None
     return wide.astype(float)

@@ -6,14 +6,43 @@ import pandas as pd
 
 from salesnb.load.basis import is_lazy
 from salesnb.periods import Period
+from salesnb.sections.settings import active_settings
 
 __all__ = [
     "late_payment_share",
+    "overdue_footnote",
 ]
 
 
-def late_payment_share(orders: pd.DataFrame, *, as_of, freq: str = "quarter") -> pd.DataFrame:
+def overdue_footnote(as_of) -> str:
+    """Why "overdue" and "not paid by the due date" are different figures (Markdown).
+
+    Overdue (:func:`salesnb.kpi.payment_status`) is a state at one date: of the
+    amount ordered in a quarter, the share unpaid and past due at ``as_of``.
+    Not paid by the due date (:func:`late_payment_share`) is a record: of the
+    invoices *due* in a quarter, the share paid after their due date or not at
+    all, however late the payment came. An invoice paid a week late counts in
+    the second and not in the first.
+
+    >>> print(overdue_footnote("2025-09-30"))  # doctest: +ELLIPSIS
+    *Overdue* here: unpaid and past due on 2025-09-30, as a share of the amount ordered...
+    """
+    day = pd.Timestamp(as_of)
+    return (
+        f"*Overdue* here: unpaid and past due on {day:%Y-%m-%d}, as a share of the amount "
+        "ordered in each quarter. It differs from *not paid by the due date* below, which "
+        "counts the invoices **due** in each quarter that were paid late or not at all "
+        "(an invoice paid a week late counts there, not here)."
+    )
+
+
+def late_payment_share(
+    orders: pd.DataFrame, *, as_of, freq: str = "quarter", fiscal_year_start: int | None = None
+) -> pd.DataFrame:
     """Share of invoices not paid by their due date, per period of the due date.
+
+    Periods are those of the report's calendar (``fiscal_year_start``, by
+    default the active settings', see :mod:`salesnb.sections.settings`).
 
     An invoice (an order with a ``due_date`` on or before ``as_of``, not
     cancelled) is *late* when ``paid_at`` is missing, after ``as_of`` (not known
@@ -39,12 +68,15 @@ def late_payment_share(orders: pd.DataFrame, *, as_of, freq: str = "quarter") ->
     1  2025Q4         1     1         1.0
     """
     day = pd.Timestamp(as_of).normalize()
+    fys = active_settings().fiscal_year_start if fiscal_year_start is None else fiscal_year_start
     if is_lazy(orders):
         work = _late_by_due_day(orders, day)
-        work["period"] = [Period.containing(d, freq=freq).label for d in work["due_day"]]
+        work["period"] = [
+            Period.containing(d, freq=freq, fiscal_year_start=fys).label for d in work["due_day"]
+        ]
         sums = {"invoices": "sum", "late": "sum", "amount": "sum", "late_amount": "sum"}
         out = work.groupby("period", sort=True).agg(sums).reset_index()
-        return _late_shares(out, freq)
+        return _late_shares(out, freq, fys)
     missing = [c for c in ("due_date", "paid_at", "amount") if c not in orders.columns]
     if missing:
         raise KeyError(f"late_payment_share: orders lacks column(s) {missing}")
@@ -57,7 +89,9 @@ def late_payment_share(orders: pd.DataFrame, *, as_of, freq: str = "quarter") ->
         | (paid >= day + pd.Timedelta(days=1))
         | (paid >= frame["due_date"].dt.normalize() + pd.Timedelta(days=1))
     )
-    labels = [Period.containing(d, freq=freq).label for d in frame["due_date"]]
+    labels = [
+        Period.containing(d, freq=freq, fiscal_year_start=fys).label for d in frame["due_date"]
+    ]
     work = pd.DataFrame(
         {"period": labels, "late": late.to_numpy(bool), "amount": frame["amount"].to_numpy(float)}
     )
@@ -72,15 +106,22 @@ def late_payment_share(orders: pd.DataFrame, *, as_of, freq: str = "quarter") ->
         )
         .reset_index()
     )
-    return _late_shares(out, freq)
+    return _late_shares(out, freq, fys)
 
 
-def _late_shares(out: pd.DataFrame, freq: str) -> pd.DataFrame:
+def _late_shares(out: pd.DataFrame, freq: str, fiscal_year_start: int) -> pd.DataFrame:
     """Shares and period starts of the per-period invoice counts of :func:`late_payment_share`."""
     out["late"] = out["late"].astype("int64")
     out["late_share"] = out["late"] / out["invoices"]
     out["late_amount_share"] = out["late_amount"] / out["amount"].where(out["amount"] > 0)
-    out.insert(1, "period_start", [Period.parse(p, freq=freq).start for p in out["period"]])
+    out.insert(
+        1,
+        "period_start",
+        [
+            Period.parse(p, freq=freq, fiscal_year_start=fiscal_year_start).start
+            for p in out["period"]
+        ],
+    )
     return out[
         [
             "period",

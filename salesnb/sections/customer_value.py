@@ -145,7 +145,7 @@ def holdout_verdict(table: pd.DataFrame, *, p_value: float = SKILL_P_VALUE) -> H
     return HoldoutVerdict(_BASELINE, "naive", False, sentence)
 
 
-def holdout_table(table: pd.DataFrame, *, currency: str = "$") -> pd.DataFrame:
+def holdout_table(table: pd.DataFrame, *, currency: str | None = None) -> pd.DataFrame:
     """The holdout check as a manager reads it: plain model names and labels, numbers as text.
 
     One row per model of :func:`salesnb.models.clv.compare_on_holdout` (index
@@ -223,7 +223,7 @@ def top_customers_intro(
     top: int,
     value: pd.DataFrame | None = None,
     horizon_months: int = 12,
-    currency: str = "$",
+    currency: str | None = None,
 ) -> str:
     """The text above the top-customers table: what the list is, and how far to trust it.
 

@@ -20,7 +20,7 @@ import re
 import pandas as pd
 
 from salesnb.load.basis import BASIS_LABELS, has_rows, is_lazy, undated_won_deals
-from salesnb.sections.format import fmt_pct, md_escape, note
+from salesnb.sections.format import fmt_number, fmt_pct, md_escape, note
 
 __all__ = [
     "rejected_reasons",
@@ -61,7 +61,7 @@ _REASON = re.compile(
 def _rows(table: str, n: int) -> str:
     """``n`` rows of ``table`` as words: "2,089 opportunities", "1 order", "3 rows of engagement"."""
     one, many = _NOUNS.get(table, (f"row of {table}", f"rows of {table}"))
-    return f"{n:,} {one if n == 1 else many}"
+    return f"{fmt_number(n)} {one if n == 1 else many}"
 
 
 def _short_reason(part: str) -> str:
@@ -115,7 +115,7 @@ def _why_counted(rejected: pd.DataFrame, n: int) -> str:
     """:func:`_why`, saying when the reasons come from a sample of the ``n`` rows."""
     why = _why(rejected)
     if why and len(rejected) < n:
-        return f"reasons of a sample of {len(rejected):,}: {why}"
+        return f"reasons of a sample of {fmt_number(len(rejected))}: {why}"
     return why
 
 
@@ -145,10 +145,12 @@ def rejected_note(sales, table: str) -> str:
 def _why(rejected: pd.DataFrame | None) -> str:
     """The most frequent reasons with their row counts: "missing amount: 12; other reasons: 3"."""
     reasons = rejected_reasons(rejected)
-    shown = [f"{label}: {count:,}" for label, count in reasons.head(_REASONS_SHOWN).items()]
+    shown = [
+        f"{label}: {fmt_number(count)}" for label, count in reasons.head(_REASONS_SHOWN).items()
+    ]
     rest = int(reasons.iloc[_REASONS_SHOWN:].sum())
     if rest:
-        shown.append(f"other reasons: {rest:,}")
+        shown.append(f"other reasons: {fmt_number(rest)}")
     return "; ".join(shown)
 
 
@@ -173,7 +175,7 @@ def rejected_alert(sales, table: str) -> str:
     verb = "was" if n == 1 else "were"
     share = fmt_pct(rejected_share(sales, table))
     return (
-        f"{n:,} of {_rows(table, read)} ({share}) {verb} not loaded{why}; "
+        f"{fmt_number(n)} of {_rows(table, read)} ({share}) {verb} not loaded{why}; "
         f"every figure from {table} excludes them."
     )
 
@@ -337,5 +339,5 @@ def basis_note(sales) -> str:
             if undated == 1
             else "won deals without a close date are"
         )
-        text += f" {undated:,} {deals} left out."
+        text += f" {fmt_number(undated)} {deals} left out."
     return f"> {md_escape(text)}"

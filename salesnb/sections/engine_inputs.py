@@ -24,12 +24,14 @@ pandas-bound pages need it; the KPIs themselves stay engine-agnostic.
 from __future__ import annotations
 
 import functools
+import inspect
 import types
 from typing import Any
 
 import pandas as pd
 
 from salesnb.load.basis import is_lazy
+from salesnb.sections.settings import active_settings
 
 __all__ = [
     "collect",
@@ -65,25 +67,52 @@ def collect(frame: Any) -> Any:
     return table.to_pandas()
 
 
-class _Collecting:
-    """A module whose functions return pandas (see :data:`kpi`); submodules are wrapped too."""
+@functools.cache
+def _takes_fiscal_year(function) -> bool:
+    try:
+        return "fiscal_year_start" in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
 
-    def __init__(self, module: types.ModuleType, wrap_args: bool = False):
+
+def _in_report_calendar(function, kwargs: dict) -> dict:
+    """``kwargs`` with the report's fiscal year start when ``function`` takes one.
+
+    A ``fiscal_year_start`` the caller gives wins; the report's comes from
+    :func:`~salesnb.sections.settings.active_settings` (calendar quarters by default).
+    """
+    if "fiscal_year_start" in kwargs or not _takes_fiscal_year(function):
+        return kwargs
+    month = active_settings().fiscal_year_start
+    return kwargs if month == 1 else {**kwargs, "fiscal_year_start": month}
+
+
+class _Collecting:
+    """A module whose functions return pandas (see :data:`kpi`); submodules are wrapped too.
+
+    Its functions count periods in the report's calendar (the active
+    ``fiscal_year_start``) unless the caller gives one; with ``results=False``
+    results are returned as they are (pandas data).
+    """
+
+    def __init__(self, module: types.ModuleType, wrap_args: bool = False, results: bool = True):
         self._module = module
         self._wrap_args = wrap_args
+        self._results = results
 
     def __getattr__(self, name: str):
         value = getattr(self._module, name)
         if isinstance(value, types.ModuleType):
-            return _Collecting(value, self._wrap_args)
+            return _Collecting(value, self._wrap_args, self._results)
         if not callable(value) or isinstance(value, type):
             return value
         if self._wrap_args:
             return _with_pandas_inputs(value)
+        finish = collect if self._results else (lambda result: result)
 
         @functools.wraps(value)
         def collected(*args, **kwargs):
-            return collect(value(*args, **kwargs))
+            return finish(value(*args, **_in_report_calendar(value, kwargs)))
 
         return collected
 
@@ -124,6 +153,7 @@ class _LazyKpi(_Collecting):
     def __getattr__(self, name: str):
         self.__dict__["_module"] = _kpi_module()
         self.__dict__["_wrap_args"] = False
+        self.__dict__["_results"] = True
         return _Collecting.__getattr__(self, name)
 
 
@@ -138,12 +168,14 @@ def _lazy_data(sales) -> bool:
 def kpi_for(sales, module: types.ModuleType | None = None):
     """The KPI module a notebook should call for ``sales``.
 
-    ``module`` (default :mod:`salesnb.kpi`) itself when the tables are pandas;
-    on an engine, the same functions with their (small) results collected to
-    pandas, so a notebook's tables and charts work unchanged.
+    The functions of ``module`` (default :mod:`salesnb.kpi`) counting periods
+    in the report's calendar (the fiscal year start of
+    :func:`~salesnb.sections.settings.use_settings`); on an engine, their
+    (small) results are collected to pandas, so a notebook's tables and charts
+    work unchanged.
     """
     module = module or _kpi_module()
-    return _Collecting(module) if _lazy_data(sales) else module
+    return _Collecting(module, results=_lazy_data(sales))
 
 
 def models_for(sales, module: types.ModuleType):

@@ -191,7 +191,7 @@ def reconciliation_sentence(
     by: str = "region",
     forecasts: pd.DataFrame | None = None,
     company_forecast: float | None = None,
-    currency: str = "$",
+    currency: str | None = None,
 ) -> str:
     """Which reconciliation was used and how it did against seasonal naive on the groups.
 

@@ -1,7 +1,12 @@
 """Numbers, text and tables as a manager reads them, shown in a notebook.
 
 * :func:`fmt_money`, :func:`fmt_number`, :func:`fmt_pct`, :func:`fmt_change`,
-  :func:`value_text` — numbers with thousands separators and currency;
+  :func:`fmt_days`, :func:`value_text` — numbers in the report's number style
+  and currency (:mod:`salesnb.numbers`, set once per report by
+  :func:`~salesnb.sections.settings.use_settings`), with the same decimals per
+  kind everywhere (:data:`DECIMALS`: money 0, rates and days 1);
+* :func:`compact_money` (chart ticks), :func:`period_text` (a period label as
+  shown: ``FY2027 Q1`` in a fiscal calendar);
 * :func:`format_table`, :func:`table`, :func:`show_table` — a frame as an HTML
   table with formatted numbers and every value HTML-escaped;
 * :func:`note`, :func:`say`, :func:`md_escape`, :func:`bullet_list` — Markdown
@@ -20,6 +25,10 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
+from salesnb import numbers as _numbers
+from salesnb.numbers import compact_money
+from salesnb.sections.settings import calendar_quarter_text, period_text
+
 __all__ = [
     "note",
     "say",
@@ -29,7 +38,11 @@ __all__ = [
     "fmt_number",
     "fmt_pct",
     "fmt_change",
+    "fmt_days",
     "value_text",
+    "compact_money",
+    "period_text",
+    "DECIMALS",
     "format_table",
     "table",
     "show_table",
@@ -105,46 +118,54 @@ def _missing(value) -> bool:
 
 def _round(value: float, decimals: int) -> float:
     """Round half away from zero (as people and spreadsheets do), not half to even."""
-    from decimal import ROUND_HALF_UP, Decimal
-
-    q = Decimal(1).scaleb(-decimals)
-    return float(Decimal(repr(float(value))).quantize(q, rounding=ROUND_HALF_UP))
+    return _numbers._round(value, decimals)
 
 
-def fmt_money(value, *, currency: str = "$", decimals: int = 0) -> str:
-    """Money with thousands separators: ``$1,234``; negatives ``-$1,234``; missing ``n/a``.
+#: Decimals per kind of figure, the same on every page: money in whole units,
+#: rates (percentages, relative changes) and days with one decimal.
+DECIMALS = {"money": 0, "pct": 1, "change": 1, "days": 1, "number": 1, "count": 0}
 
-    >>> fmt_money(-1234.5, decimals=2), fmt_money(float("nan")), fmt_money(5, currency="€")
-    ('-$1,234.50', 'n/a', '€5')
+
+def fmt_money(value, *, currency: str | None = None, decimals: int = 0) -> str:
+    """Money in the report's number style: ``$1,234``, ``-$1,234``, ``1.234 €``; missing ``n/a``.
+
+    ``currency`` (symbol or ISO code) defaults to the report's currency
+    (:func:`~salesnb.sections.settings.use_settings`); a currency without minor
+    unit (¥) never shows decimals.
+
+    >>> fmt_money(-1234.5, decimals=2), fmt_money(float("nan")), fmt_money(5, currency="$")
+    ('-$1,234.50', 'n/a', '$5')
     """
     if _missing(value):
         return "n/a"
-    v = _round(value, decimals) if math.isfinite(float(value)) else float(value)
-    sign = "-" if v < 0 else ""
-    return f"{sign}{currency}{abs(v):,.{decimals}f}"
+    return _numbers.money_text(value, decimals=decimals, currency=currency)
 
 
 def fmt_number(value, *, decimals: int = 0) -> str:
-    """A number with thousands separators; missing values give ``n/a``.
+    """A number with thousands separators (report's number style); missing gives ``n/a``.
 
     >>> fmt_number(12345.678, decimals=1), fmt_number(None)
     ('12,345.7', 'n/a')
     """
     if _missing(value):
         return "n/a"
-    v = float(value)
-    return f"{(_round(v, decimals) if math.isfinite(v) else v):,.{decimals}f}"
+    return _numbers.number_text(value, decimals=decimals)
 
 
 def fmt_pct(value, *, decimals: int = 1) -> str:
     """A fraction as a percentage: ``0.253`` -> ``25.3%``.
 
-    >>> fmt_pct(0.253), fmt_pct(None)
-    ('25.3%', 'n/a')
+    >>> fmt_pct(0.253), fmt_pct(0.56710), fmt_pct(None)
+    ('25.3%', '56.7%', 'n/a')
     """
     if _missing(value):
         return "n/a"
-    return f"{float(value) * 100:,.{decimals}f}%"
+    return _numbers.number_text(float(value) * 100, decimals=decimals, half_up=False) + "%"
+
+
+def _signed(value: float, decimals: int) -> str:
+    text = _numbers.number_text(value, decimals=decimals, half_up=False)
+    return text if text.startswith("-") else "+" + text
 
 
 def fmt_change(current, previous, *, points: bool = False, decimals: int = 1) -> str:
@@ -161,17 +182,27 @@ def fmt_change(current, previous, *, points: bool = False, decimals: int = 1) ->
         return "n/a"
     cur, prev = float(current), float(previous)
     if points:
-        diff = (cur - prev) * 100
-        return f"{diff:+,.{decimals}f} pp"
+        return _signed((cur - prev) * 100, decimals) + " pp"
     if prev == 0:
         return "n/a"
-    return f"{(cur - prev) / abs(prev) * 100:+,.{decimals}f}%"
+    return _signed((cur - prev) / abs(prev) * 100, decimals) + "%"
+
+
+def fmt_days(value) -> str:
+    """Days with one decimal: ``85.5 days``; missing gives ``n/a``.
+
+    >>> fmt_days(85.45), fmt_days(None)
+    ('85.5 days', 'n/a')
+    """
+    if _missing(value):
+        return "n/a"
+    return _numbers.number_text(value, decimals=DECIMALS["days"]) + " days"
 
 
 _KINDS = ("money", "pct", "count", "number", "days")
 
 
-def value_text(value, kind: str = "number", *, currency: str = "$") -> str:
+def value_text(value, kind: str = "number", *, currency: str | None = None) -> str:
     """``value`` formatted by ``kind``: money, pct (fraction), count, number or days.
 
     >>> value_text(1234.5, "money"), value_text(0.25, "pct"), value_text(12.34, "days")
@@ -186,8 +217,8 @@ def value_text(value, kind: str = "number", *, currency: str = "$") -> str:
     if kind == "count":
         return fmt_number(value)
     if kind == "days":
-        return "n/a" if _missing(value) else f"{float(value):,.1f} days"
-    return fmt_number(value, decimals=1)
+        return fmt_days(value)
+    return fmt_number(value, decimals=DECIMALS["number"])
 
 
 # -- tables -------------------------------------------------------------------------------
@@ -200,18 +231,25 @@ def format_table(
     number: Iterable[str] = (),
     dates: Iterable[str] = (),
     change: Iterable[str] = (),
-    currency: str = "$",
+    days: Iterable[str] = (),
+    currency: str | None = None,
     decimals: int = 1,
     rename: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """A copy of ``frame`` with the named columns turned into display text.
 
     ``money`` columns get the currency and thousands separators (no
-    decimals), ``pct`` columns (fractions) a percent sign, ``integer`` and
-    ``number`` columns thousands separators (``number`` with ``decimals``),
-    ``dates`` ``YYYY-MM-DD``, ``change`` columns (relative changes as
-    fractions) a signed percent (``+12.5%``). Other columns are left as they are. Column
-    names have ``_`` replaced by spaces unless ``rename`` names them.
+    decimals), ``pct`` columns (fractions) a percent sign with one decimal,
+    ``days`` one decimal, ``integer`` and ``number`` columns thousands
+    separators (``number`` with ``decimals``, the one kind whose decimals a
+    table may choose), ``dates`` ``YYYY-MM-DD``, ``change`` columns (relative
+    changes as fractions) a signed percent (``+12.5%``). Numbers follow the
+    report's number style; a ``period`` column of period labels shows them as
+    :func:`period_text` (``FY2027 Q1`` in a fiscal calendar), a ``quarter``
+    column (the calendar quarters of the forecasts) as
+    :func:`~salesnb.sections.settings.calendar_quarter_text`.
+    Other columns are left as they are. Column names have ``_`` replaced by
+    spaces unless ``rename`` names them.
 
     Raises
     ------
@@ -232,6 +270,7 @@ def format_table(
         "number": list(number),
         "dates": list(dates),
         "change": list(change),
+        "days": list(days),
     }
     named = [c for cols in groups.values() for c in cols]
     missing = [c for c in named if c not in frame.columns]
@@ -243,7 +282,9 @@ def format_table(
     for c in groups["money"]:
         out[c] = [fmt_money(v, currency=currency) for v in frame[c]]
     for c in groups["pct"]:
-        out[c] = [fmt_pct(v, decimals=decimals) for v in frame[c]]
+        out[c] = [fmt_pct(v, decimals=DECIMALS["pct"]) for v in frame[c]]
+    for c in groups["days"]:
+        out[c] = [fmt_number(v, decimals=DECIMALS["days"]) for v in frame[c]]
     for c in groups["integer"]:
         out[c] = [fmt_number(v) for v in frame[c]]
     for c in groups["number"]:
@@ -253,7 +294,14 @@ def format_table(
             ("n/a" if _missing(v) else pd.Timestamp(v).strftime("%Y-%m-%d")) for v in frame[c]
         ]
     for c in groups["change"]:
-        out[c] = [("n/a" if _missing(v) else f"{float(v) * 100:+,.{decimals}f}%") for v in frame[c]]
+        out[c] = [
+            ("n/a" if _missing(v) else _signed(float(v) * 100, DECIMALS["change"]) + "%")
+            for v in frame[c]
+        ]
+    if "period" in out.columns and "period" not in named:
+        out["period"] = [v if _missing(v) else period_text(v) for v in frame["period"]]
+    if "quarter" in out.columns and "quarter" not in named:  # the forecasts' calendar quarters
+        out["quarter"] = [v if _missing(v) else calendar_quarter_text(v) for v in frame["quarter"]]
     names = dict(rename or {})
     out.columns = [names.get(str(c), str(c).replace("_", " ")) for c in out.columns]
     return out

@@ -166,7 +166,9 @@ def headline_kpis(
     return pd.DataFrame(rows, columns=["kpi", "kind", "value", "previous", "last_year"])
 
 
-def format_headline(frame: pd.DataFrame, period: Period, *, currency: str = "$") -> pd.DataFrame:
+def format_headline(
+    frame: pd.DataFrame, period: Period, *, currency: str | None = None
+) -> pd.DataFrame:
     """Display text of :func:`headline_kpis`: values and changes (rates in points).
 
     >>> f = pd.DataFrame({"kpi": ["Win rate"], "kind": ["pct"], "value": [0.30],
@@ -174,7 +176,7 @@ def format_headline(frame: pd.DataFrame, period: Period, *, currency: str = "$")
     >>> format_headline(f, Period.parse("2025Q3")).iloc[0].tolist()
     ['Win rate', '30.0%', '25.0%', '+5.0 pp', '40.0%', '-10.0 pp']
     """
-    prev, ly = period.previous().label, period.same_period_last_year().label
+    prev, ly = period.previous().title, period.same_period_last_year().title
     rows = []
     for rec in frame.itertuples(index=False):
         points = rec.kind == "pct"
@@ -188,4 +190,4 @@ def format_headline(frame: pd.DataFrame, period: Period, *, currency: str = "$")
                 fmt_change(rec.value, rec.last_year, points=points),
             ]
         )
-    return pd.DataFrame(rows, columns=["KPI", period.label, prev, f"vs {prev}", ly, f"vs {ly}"])
+    return pd.DataFrame(rows, columns=["KPI", period.title, prev, f"vs {prev}", ly, f"vs {ly}"])

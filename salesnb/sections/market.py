@@ -151,16 +151,17 @@ def product_orders_sentence(bought: pd.DataFrame, product: str, *, quarters: int
     >>> product_orders_sentence(b, "Monitor 27")
     'Our orders of Monitor 27 in 2026Q3–2026Q4: **131**, against 172 a year earlier (-23.8%).'
     """
-    from salesnb.sections.format import fmt_change, md_escape
+    from salesnb.sections.format import fmt_change, fmt_number, md_escape, period_text
 
     if len(bought) < quarters + 4:
         return ""
     now = bought.tail(quarters)
     before = bought.iloc[-quarters - 4 : -4]
     recent, earlier = int(now["orders"].sum()), int(before["orders"].sum())
-    span = now["period"].iloc[0] + ("" if quarters == 1 else f"–{now['period'].iloc[-1]}")
+    first, last = (period_text(p) for p in (now["period"].iloc[0], now["period"].iloc[-1]))
+    span = first + ("" if quarters == 1 else f"–{last}")
     change = fmt_change(recent, earlier) if earlier else "n/a"
     return (
-        f"Our orders of {md_escape(product)} in {span}: **{recent:,}**, against {earlier:,} "
-        f"a year earlier ({change})."
+        f"Our orders of {md_escape(product)} in {span}: **{fmt_number(recent)}**, against "
+        f"{fmt_number(earlier)} a year earlier ({change})."
     )

@@ -90,7 +90,7 @@ def change_sentence(
     *,
     column: str,
     kind: str = "money",
-    currency: str = "$",
+    currency: str | None = None,
     **where,
 ) -> str:
     """One sentence: ``what`` in the quarter, vs the previous quarter and a year earlier.
@@ -111,20 +111,20 @@ def change_sentence(
     """
     row = row_for(table, period, **where)
     if row is None or _missing(row.get(column)):
-        return f"{md_escape(what)}: no data for {period.label}."
+        return f"{md_escape(what)}: no data for {period.title}."
     now = row[column]
     points = kind == "pct"
     parts = []
     for suffix, other in (("_prev", period.previous()), ("_ly", period.same_period_last_year())):
         ref = row.get(column + suffix)
         if not _missing(ref):
-            parts.append(f"{fmt_change(now, ref, points=points)} vs {other.label}")
+            parts.append(f"{fmt_change(now, ref, points=points)} vs {other.title}")
     tail = f" ({', '.join(parts)})" if parts else ""
     note = row.get("note")
     if isinstance(note, str) and "maturing" in note:
         tail += " — the cohort is still maturing: its value can still rise"
     return (
-        f"{md_escape(what)} in {period.label}: **{value_text(now, kind, currency=currency)}**"
+        f"{md_escape(what)} in {period.title}: **{value_text(now, kind, currency=currency)}**"
         f"{tail}."
     )
 
@@ -136,7 +136,7 @@ def ranking_sentence(
     value: str,
     what: str,
     kind: str = "pct",
-    currency: str = "$",
+    currency: str | None = None,
     weight: str | None = None,
     min_weight: float = 0,
 ) -> str:
@@ -174,7 +174,7 @@ def ranking_sentence(
     return text + "."
 
 
-def deals_worth_sentence(deals: pd.DataFrame, what: str, *, currency: str = "$") -> str:
+def deals_worth_sentence(deals: pd.DataFrame, what: str, *, currency: str | None = None) -> str:
     """How many deals and their total ``amount``, saying how many have no value.
 
     Deals without an ``amount`` (open deals may lack one) are counted but not in the sum.
@@ -186,5 +186,7 @@ def deals_worth_sentence(deals: pd.DataFrame, what: str, *, currency: str = "$")
     '**2** slipped deals worth **$1,500**.'
     """
     no_value = int(deals["amount"].isna().sum())
-    text = f"**{len(deals):,}** {what} deals worth **{fmt_money(deals['amount'].sum(), currency=currency)}**"
-    return text + (f" ({no_value:,} without a value, not in that sum)." if no_value else ".")
+    text = f"**{fmt_number(len(deals))}** {what} deals worth **{fmt_money(deals['amount'].sum(), currency=currency)}**"
+    return text + (
+        f" ({fmt_number(no_value)} without a value, not in that sum)." if no_value else "."
+    )

@@ -16,7 +16,15 @@ import pandas as pd
 from salesnb.periods import Period
 from salesnb.sections.data_notes import rejected_alert, rejected_summary
 from salesnb.sections.engine_inputs import collect, kpi
-from salesnb.sections.format import _missing, fmt_change, fmt_money, fmt_pct
+from salesnb.sections.format import (
+    _missing,
+    fmt_change,
+    fmt_days,
+    fmt_money,
+    fmt_number,
+    fmt_pct,
+    period_text,
+)
 from salesnb.sections.guards import REVENUE, missing_requirements
 from salesnb.sections.headline import headline_series
 from salesnb.sections.market import competitor_undercuts
@@ -65,7 +73,7 @@ _KPI_SECTIONS = {
 log = logging.getLogger(__name__)
 
 
-def attention(sales, period: Period, *, currency: str = "$") -> pd.DataFrame:
+def attention(sales, period: Period, *, currency: str | None = None) -> pd.DataFrame:
     """What a manager should look at this quarter, each with the rule that raised it.
 
     Rules (each runs only when its tables are present):
@@ -175,8 +183,8 @@ def _declining_region_items(sales, period: Period, *, currency: str) -> list[dic
             rec.region,
             f"Region {rec.region}: revenue fell {rec.quarters} quarters in a "
             f"row, from {fmt_money(rec.first_revenue, currency=currency)} in "
-            f"{rec.first_period} to {fmt_money(rec.revenue, currency=currency)} in "
-            f"{period.label} ({fmt_change(rec.revenue, rec.first_revenue)}).",
+            f"{period_text(rec.first_period)} to {fmt_money(rec.revenue, currency=currency)} in "
+            f"{period.title} ({fmt_change(rec.revenue, rec.first_revenue)}).",
             rule,
         )
         for rec in declining_regions(by_region, period).itertuples(index=False)
@@ -189,7 +197,7 @@ def _unusual_kpi_items(sales, period: Period) -> list[dict]:
         _item(
             "unusual KPI",
             rec.kpi,
-            f"{rec.kpi} of {fmt_pct(rec.value)} in {period.label} is {rec.direction} its usual "
+            f"{rec.kpi} of {fmt_pct(rec.value)} in {period.title} is {rec.direction} its usual "
             f"range ({fmt_pct(max(rec.low, 0))} to {fmt_pct(rec.high)}).",
             f"a rate outside the mean ± {USUAL_RANGE_SD:g} standard deviations of its "
             f"previous {rec.quarters} quarters",
@@ -221,7 +229,7 @@ def _stale_deal_items(sales, as_of: pd.Timestamp, *, currency: str) -> list[dict
         return [_item("stale deals", "not checked", f"Stale deals could not be checked: {exc}", "")]
     undated = int(summary["undated_deals"].sum())
     unjudged = (
-        f"{undated:,} open deals have no creation or activity date: whether they are "
+        f"{fmt_number(undated)} open deals have no creation or activity date: whether they are "
         f"stale cannot be told."
         if undated
         else ""
@@ -233,12 +241,12 @@ def _stale_deal_items(sales, as_of: pd.Timestamp, *, currency: str) -> list[dict
     if not len(stale):
         return [_item("stale deals", "undated deals", unjudged, rule)] if undated else []
     no_value = int(stale["amount"].isna().sum())
-    said = f" ({no_value:,} of them have no value)" if no_value else ""
+    said = f" ({fmt_number(no_value)} of them have no value)" if no_value else ""
     return [
         _item(
             "stale deals",
             f"{len(stale)} deals",
-            f"{len(stale):,} open deals worth {fmt_money(stale['amount'].sum(), currency=currency)} "
+            f"{fmt_number(len(stale))} open deals worth {fmt_money(stale['amount'].sum(), currency=currency)} "
             f"have had no activity for longer than their stage allows (longest idle: "
             f"{int(stale['days_idle'].max())} days){said}." + (f" {unjudged}" if unjudged else ""),
             rule,
@@ -258,12 +266,12 @@ def _slipped_deal_items(sales, as_of: pd.Timestamp, *, currency: str) -> list[di
     if not len(slipped):
         return []
     no_value = int(slipped["amount"].isna().sum())
-    said = f" ({no_value:,} of them have no value)" if no_value else ""
+    said = f" ({fmt_number(no_value)} of them have no value)" if no_value else ""
     return [
         _item(
             "slipped deals",
             f"{len(slipped)} deals",
-            f"{len(slipped):,} open deals worth "
+            f"{fmt_number(len(slipped))} open deals worth "
             f"{fmt_money(slipped['amount'].sum(), currency=currency)} are past their "
             f"expected close date{said}.",
             f"a deal still open at {as_of:%Y-%m-%d} after its expected close date",
@@ -283,9 +291,9 @@ def _slow_rep_items(sales, names: dict[str, str]) -> list[dict]:
         _item(
             "slow rep",
             rec.rep_id,
-            f"Rep {_who(rec.rep_id, names)}: median sales cycle {rec.median_days:,.1f} days, "
-            f"{rec.ratio_to_team:.2f}x the {rec.team} team median "
-            f"({rec.team_median_days:,.1f} days).",
+            f"Rep {_who(rec.rep_id, names)}: median sales cycle {fmt_days(rec.median_days)}, "
+            f"{fmt_number(rec.ratio_to_team, decimals=2)}x the {rec.team} team median "
+            f"({fmt_days(rec.team_median_days)}).",
             f"median days from opening to winning a deal, over all won deals, at least "
             f"{SLOW_CYCLE_RATIO:g}x the team's median (5 won deals or more)",
         )
@@ -306,7 +314,7 @@ def _overdue_items(sales, as_of: pd.Timestamp, *, currency: str) -> list[dict]:
         _item(
             "overdue receivables",
             "receivables",
-            f"{int(overdue['orders'].sum()):,} invoices worth "
+            f"{fmt_number(int(overdue['orders'].sum()))} invoices worth "
             f"{fmt_money(overdue['amount'].sum(), currency=currency)} are overdue at "
             f"{as_of:%Y-%m-%d}, {fmt_money(old, currency=currency)} of them by more than "
             f"90 days.",
@@ -327,7 +335,7 @@ def _undercut_items(sales, period: Period, *, currency: str) -> list[dict]:
             "competitor undercut",
             rec.product,
             f"{rec.competitor} undercuts {rec.product} by {fmt_pct(rec.gap_pct)} in "
-            f"{period.label} (average {fmt_money(rec.price, currency=currency, decimals=2)} "
+            f"{period.title} (average {fmt_money(rec.price, currency=currency, decimals=2)} "
             f"vs our list price {fmt_money(rec.list_price, currency=currency, decimals=2)}).",
             f"a competitor's average price in the quarter more than "
             f"{UNDERCUT_THRESHOLD * 100:g}% under our list price",
@@ -359,9 +367,9 @@ def _satisfaction_items(sales, period: Period, names: dict[str, str]) -> list[di
                 _item(
                     "falling satisfaction",
                     rep_id,
-                    f"Rep {_who(rep_id, names)}: satisfaction score falling by {abs(slope):.1f} "
+                    f"Rep {_who(rep_id, names)}: satisfaction score falling by {fmt_number(abs(slope), decimals=1)} "
                     f"points per quarter over the last {len(grp)} quarters (now "
-                    f"{y[-1]:.0f} of 10).",
+                    f"{fmt_number(y[-1])} of 10).",
                     f"a least-squares trend over the last 4 quarters falling by "
                     f"{abs(SATISFACTION_SLOPE):g} point or more per quarter (3 scores or more)",
                 )
@@ -456,13 +464,13 @@ def backorder_sentence(
     if not old:
         return (
             f"At {as_of:%Y-%m-%d}, "
-            + (f"all {n:,} backorders were" if n > 1 else "the only backorder was")
+            + (f"all {fmt_number(n)} backorders were" if n > 1 else "the only backorder was")
             + f" placed in the last {weeks}: these are orders still in progress, not (yet) "
             "a sign of a stock problem. "
             f"Rule: a backorder placed in the last {weeks} is an order in progress."
         )
     return (
-        f"At {as_of:%Y-%m-%d}, {old:,} of the {n:,} backorders are older than {weeks}: "
+        f"At {as_of:%Y-%m-%d}, {fmt_number(old)} of the {fmt_number(n)} backorders are older than {weeks}: "
         "orders waiting that long point to stock or supply problems. "
         f"Rule: a backorder placed in the last {weeks} is an order in progress."
     )

@@ -21,6 +21,7 @@ from salesnb.periods import Period, latest_complete_quarter
 from salesnb.resources import RESOURCE_ROOT, SAMPLE_DATA
 from salesnb.sections.data_notes import basis_label, basis_note
 from salesnb.sections.format import md_escape
+from salesnb.sections.settings import active_settings
 
 __all__ = [
     "PROJECT_ROOT",
@@ -92,8 +93,15 @@ def resolve_data_path(data: str | Path | None) -> str:
     )
 
 
-def report_quarter(quarter: str | Period | None, as_of, *, fiscal_year_start: int = 1) -> Period:
+def report_quarter(
+    quarter: str | Period | None, as_of, *, fiscal_year_start: int | None = None
+) -> Period:
     """The quarter a report covers: ``quarter`` when given, else the latest complete one.
+
+    Quarters are those of the report's calendar: ``fiscal_year_start``, by
+    default the active settings' (:func:`~salesnb.sections.settings.use_settings`).
+    A fiscal quarter may be given as its label (``"2027Q1"``) or its title
+    (``"FY2027 Q1"``).
 
     Raises
     ------
@@ -106,7 +114,11 @@ def report_quarter(quarter: str | Period | None, as_of, *, fiscal_year_start: in
     '2025Q3'
     >>> report_quarter("2025Q3", "2026-09-30").label
     '2025Q3'
+    >>> report_quarter("fy2027 q1", "2026-09-30", fiscal_year_start=4).title
+    'FY2027 Q1'
     """
+    if fiscal_year_start is None:
+        fiscal_year_start = active_settings().fiscal_year_start
     if quarter is None or (isinstance(quarter, str) and not quarter.strip()):
         return latest_complete_quarter(as_of, fiscal_year_start=fiscal_year_start)
     if isinstance(quarter, str):
@@ -145,7 +157,7 @@ def report_header(period: Period, sales, *, region: str | None = None) -> str:
     """
     where = f"region **{md_escape(region)}**" if region else "all regions"
     line = (
-        f"Quarter **{period.label}** ({period.start:%Y-%m-%d} to {period.last_day:%Y-%m-%d})"
+        f"Quarter **{period.title}** ({period.start:%Y-%m-%d} to {period.last_day:%Y-%m-%d})"
         f" · data as of {pd.Timestamp(sales.as_of):%Y-%m-%d} · {where}"
     )
     basis = basis_label(sales)

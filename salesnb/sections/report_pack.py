@@ -22,7 +22,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def key_tables(sales, period: Period, *, currency: str = "$") -> dict:
+def key_tables(sales, period: Period, *, currency: str | None = None) -> dict:
     """Everything the report index, leaderboard page and KPI workbook show.
 
     Returns
@@ -33,7 +33,9 @@ def key_tables(sales, period: Period, *, currency: str = "$") -> dict:
         ``attention`` (list of plain-text messages), ``attention_items`` (the
         same as records with ``message, page, section``), ``leaderboard`` (display frame), ``basis`` (which table the
         revenue figures run on, e.g. "revenue = won deals (CRM)") and ``workbook``
-        (sheet name -> (frame, {"money": [...], "pct": [...]})). Revenue figures
+        (sheet name -> (frame, formats of
+        :func:`salesnb.report.workbook.write_workbook`: ``{"money": [...], "pct":
+        [...], ...}``)). Revenue figures
         run on ``sales.revenue_lines`` (orders, or won deals without orders).
     """
     out: dict = {"workbook": {}, "basis": basis_label(sales)}
@@ -41,7 +43,17 @@ def key_tables(sales, period: Period, *, currency: str = "$") -> dict:
     out["trend"] = headline_series(sales, period)
     headline = headline_kpis(sales, period, series=out["trend"])
     out["headline"] = format_headline(headline, period, currency=currency)
-    out["workbook"]["headline"] = (headline, {})
+    out["workbook"]["headline"] = (
+        headline,
+        {
+            "row_kind": "kind",  # money, pct or count per KPI
+            "headers": {
+                "value": period.title,
+                "previous": period.previous().title,
+                "last_year": period.same_period_last_year().title,
+            },
+        },
+    )
     try:
         att = attention(sales, period, currency=currency)
         out["attention"] = att["message"].tolist()
@@ -63,14 +75,22 @@ def key_tables(sales, period: Period, *, currency: str = "$") -> dict:
             currency=currency,
             rename={"deals_won": "deals won", "attainment": "quota", "move": "vs last qtr"},
         )
-        out["workbook"]["leaderboard"] = (board, {"money": ["revenue"], "pct": ["attainment"]})
+        out["workbook"]["leaderboard"] = (
+            board,
+            {
+                "money": ["revenue"],
+                "pct": ["attainment"],
+                "count": ["rank", "deals_won", "movement"],
+                "headers": {"attainment": "Quota attainment"},
+            },
+        )
     if not missing_requirements(sales, [REVENUE]):
         out["workbook"].update(_revenue_sheets(sales, period))
     if not missing_requirements(sales, [], columns={"orders": ["due_date", "paid_at"]}):
         ageing = kpi.receivables_ageing(sales.orders, as_of=report_as_of(period, sales.as_of))
         out["workbook"]["receivables_ageing"] = (
             ageing,
-            {"money": ["amount"], "pct": ["amount_share"]},
+            {"money": ["amount"], "pct": ["amount_share"], "count": ["orders"]},
         )
     if errors:
         out["_error"] = "; ".join(errors)

@@ -7,6 +7,7 @@ import pandas as pd
 from salesnb.periods import Period
 from salesnb.sections.format import _missing, fmt_money, fmt_pct, md_escape
 from salesnb.sections.period_rows import row_for
+from salesnb.sections.settings import calendar_quarter_text
 
 __all__ = [
     "attainment_sentence",
@@ -16,7 +17,7 @@ __all__ = [
 
 
 def attainment_sentence(
-    table: pd.DataFrame | None, period: Period, *, currency: str = "$", **where
+    table: pd.DataFrame | None, period: Period, *, currency: str | None = None, **where
 ) -> str:
     """Revenue against target for the quarter (columns ``actual, target, gap, attainment``).
 
@@ -27,7 +28,7 @@ def attainment_sentence(
     """
     row = row_for(table, period, **where)
     if row is None or _missing(row.get("target")):
-        return f"No revenue target is set for {period.label}."
+        return f"No revenue target is set for {period.title}."
     gap = row.get("gap")
     tail = ""
     if not _missing(gap):
@@ -44,7 +45,7 @@ def attainment_sentence(
 
 
 def forecast_sentence(
-    forecast: pd.DataFrame, model: str, *, coverage: float = 0.8, currency: str = "$"
+    forecast: pd.DataFrame, model: str, *, coverage: float = 0.8, currency: str | None = None
 ) -> str:
     """Summary of a next-quarter forecast (columns ``quarter``, ``forecast``, ``model``).
 
@@ -54,7 +55,11 @@ def forecast_sentence(
     """
     if forecast is None or forecast.empty:
         return "No forecast could be made."
-    quarter = str(forecast["quarter"].iloc[0]) if "quarter" in forecast.columns else "next quarter"
+    quarter = (
+        calendar_quarter_text(forecast["quarter"].iloc[0])
+        if "quarter" in forecast.columns
+        else "next quarter"
+    )
     total = float(forecast["forecast"].sum())
     return (
         f"Forecast for **{md_escape(quarter)}**: **{fmt_money(total, currency=currency)}** in "
