@@ -224,3 +224,17 @@ def test_identity_on_random_orders(orders, previous):
 def test_on_engines(orders):
     run_on_engines(revenue_bridge, orders, "2025Q2", by="region", duckdb=True)
     run_on_engines(revenue_bridge, orders.drop(columns="quantity"), "2025Q2", duckdb=True)
+
+
+def test_sample_price_rise_is_found():
+    """Planted fact 8 (data/sample/README.md): prices 8 % higher from 2026-01-01."""
+    import salesnb
+
+    orders = salesnb.load(salesnb.SAMPLE_DATA).orders
+    now = _values(revenue_bridge(orders, "2026Q1", previous="last_year"))
+    before = _values(revenue_bridge(orders, "2025Q1", previous="last_year"))
+    assert round(now["price"]) == 9_936
+    assert now["price"] > max(now["volume"], now["mix"]) > 0
+    assert abs(before["price"]) < 0.3 * now["price"]
+    continuing = now["price"] + now["volume"] + now["mix"]
+    assert round(continuing) == 23_831

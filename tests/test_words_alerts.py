@@ -63,7 +63,7 @@ def test_west_alert_says_six_quarters_and_states_its_rule(sample):
     west = items.loc[items["topic"] == "declining region", "message"].tolist()
     assert len(west) == 1
     assert "fell 6 quarters in a row" in west[0]
-    assert "from $95,763 in 2025Q1 to $34,775 in 2026Q3" in west[0]
+    assert "from $95,763 in 2025Q1 to $36,844 in 2026Q3" in west[0]
     assert "Rule: revenue below the previous quarter's in 3 or more quarters in a row." in west[0]
 
 

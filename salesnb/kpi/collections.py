@@ -22,11 +22,11 @@ On the bundled sample company, receivables at its as-of date:
 >>> print(kpi.receivables_ageing(data.orders, as_of=data.as_of).round(2)
 ...       .to_string(index=False))
  bucket  orders    amount  amount_share
-not due     108 100523.98          0.59
-   0-30      24  21327.13          0.13
-  31-60       5   4497.40          0.03
-  61-90       5   2451.62          0.01
-    90+      52  41679.25          0.24
+not due     108 104977.85          0.59
+   0-30      24  22564.06          0.13
+  31-60       5   4756.54          0.03
+  61-90       5   2647.75          0.01
+    90+      52  41850.74          0.24
 """
 
 from __future__ import annotations

@@ -29,11 +29,11 @@ On the bundled sample company (West is the region planted to decline):
 >>> print(q.loc[q["period"] == "2026Q3", ["region", "revenue", "revenue_yoy_pct"]]
 ...       .round(3).to_string(index=False))
  region   revenue  revenue_yoy_pct
-Central 109582.44            0.666
-   East 177543.81            0.361
-  North 135189.36           -0.113
-  South 154766.55            0.493
-   West  34774.67           -0.562
+Central 116793.26            0.775
+   East 188018.34            0.442
+  North 143657.08           -0.058
+  South 162453.66            0.567
+   West  36844.09           -0.536
 """
 
 from __future__ import annotations

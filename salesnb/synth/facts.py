@@ -22,9 +22,9 @@ With the default size and a span of at least two years:
    out: their expected close date, inside the quarter, is moved past its end
    during it (:data:`PUSH_QUARTER_SHARE`, drawn by :mod:`~salesnb.synth.history`).
 8. **Price rise**: from the first day of the third quarter before the last, our
-   selling prices are :data:`PRICE_RISE` times higher for the same units; in that
-   quarter, year over year, price is the largest effect on the revenue of the
-   customers who bought in both quarters (:func:`price_rise_day`).
+   selling prices are :data:`PRICE_RISE` times higher for the same units
+   (:func:`price_rise_day`); in that quarter, year over year, price is the
+   largest effect on the revenue of the customers who bought in both quarters.
 
 :func:`planted_periods` gives the days from which facts 1, 4 and 5 apply; the
 generators read the constants below where they draw the affected tables.
@@ -464,14 +464,14 @@ def _other_structure(t: dict[str, pd.DataFrame], ok: pd.DataFrame, end: pd.Times
     return out
 
 
-# 8. price-led growth (from the first day of the third quarter before the last)
+# 8. price rise (from the first day of the third quarter before the last)
 #: Our selling prices of purchase orders rise by this factor; customers buy the same
 #: units as they would have (won deals keep the amount negotiated on the deal).
 PRICE_RISE = 1.08
 
 
 def price_rise_day(start: pd.Timestamp, q_end: int) -> int:
-    """First day (counted from ``start``) of the higher prices of fact 7."""
+    """First day (counted from ``start``) of the higher prices of fact 8."""
     return max(0, qstart_day(q_end - 2, start))
 
 
@@ -500,14 +500,14 @@ def _continuing_effects(ok: pd.DataFrame, prev: str, cur: str) -> dict[str, floa
 
 def _price_rise(ok: pd.DataFrame, q_end: pd.Period) -> list[str]:
     """8. The price rise: year-over-year price, volume and mix in its first quarter."""
-    first = q_end - 2
+    first = rise = q_end - 2
     cur, prev, before = str(first), str(first - 4), str(first - 8)
     now = _continuing_effects(ok, prev, cur)
     earlier = _continuing_effects(ok, before, prev)
     revq = ok.groupby(ok["order_date"].dt.to_period("Q").astype(str))["amount"].sum()
     units = ok.groupby(ok["order_date"].dt.to_period("Q").astype(str))["quantity"].sum()
     return [
-        f"**8. Price rise**: from {first.start_time.date()} our selling prices are"
+        f"**8. Price rise**: from {rise.start_time.date()} our selling prices are"
         f" {PRICE_RISE - 1:.0%} higher (the same units; won deals keep the amount of the"
         " deal; `products.list_price` keeps the earlier list price). Revenue bridge"
         f" **{cur}** vs {prev} (year over year), customers who bought in both quarters:"

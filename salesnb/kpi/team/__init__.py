@@ -27,9 +27,9 @@ On the bundled sample company:
 >>> print(board.sort_values("revenue_rank")[["rep_id", "revenue", "revenue_rank"]]
 ...       .head(3).round(2).to_string(index=False))
 rep_id  revenue  revenue_rank
-  R021 57677.72             1
-  R018 55165.28             2
-  R027 38315.95             3
+  R021 59476.78             1
+  R018 57750.35             2
+  R027 40936.36             3
 """
 
 from salesnb.kpi.team.activities import activity_summary, scheduled_visits
