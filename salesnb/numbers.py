@@ -93,10 +93,15 @@ class NumberStyle:
         One of :data:`NUMBER_STYLES`.
     currency : str
         Symbol written with amounts.
+    fiscal_year_start : int
+        The month the company's fiscal year starts in: chart axes write the
+        quarter labels of such a calendar with their fiscal year (``FY2027
+        Q1``, :func:`salesnb.periods.period_title`).
     """
 
     name: str = "en"
     currency: str = "$"
+    fiscal_year_start: int = 1
 
     def __post_init__(self) -> None:
         if self.name not in NUMBER_STYLES:

@@ -230,3 +230,27 @@ def test_april_euro_pack_shows_fiscal_quarters_and_euros_everywhere(april_euro_p
     assert wb["revenue"]["B2"].number_format == '#,##0\\ "€"'
     meta = json.loads((pack.out_dir / "run.json").read_text(encoding="utf-8"))
     assert meta["settings"] == {"fiscal_year_start": 4, "currency": "€", "number_style": "de"}
+
+
+def test_chart_axes_write_fiscal_quarters_with_their_year():
+    """A chart of KPI periods in a fiscal calendar reads FY2027 Q1, not 2027Q1 (a
+    calendar quarter to a reader); other categories and the calendar year stay as they are."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from salesnb import plot
+    from salesnb.sections.settings import ReportSettings, using_settings
+
+    frame = pd.DataFrame({"period": ["2027Q1", "2027Q2", "2027Q3"], "revenue": [1.0, 2.0, 3.0]})
+    with using_settings(ReportSettings(fiscal_year_start=4)):
+        ax = plot.bar_chart(frame, x="period", y="revenue", title="Revenue")
+        fiscal = [t.get_text().replace("\n", " ") for t in ax.get_xticklabels()]
+        regions = plot.bar_chart(frame.assign(period=["North", "South", "2027"]), x="period",
+                                 y="revenue", title="By region")  # fmt: skip
+        names = [t.get_text() for t in regions.get_xticklabels()]
+    calendar = plot.bar_chart(frame, x="period", y="revenue", title="Revenue")
+    assert fiscal == ["FY2027 Q1", "FY2027 Q2", "FY2027 Q3"]
+    assert names == ["North", "South", "2027"]
+    assert [t.get_text() for t in calendar.get_xticklabels()] == ["2027Q1", "2027Q2", "2027Q3"]
+    for ax_ in (ax, regions, calendar):
+        plot.close(ax_)

@@ -4,6 +4,7 @@ and labels, data text drawn as plain text, and the empty-data chart.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Sequence
 
@@ -15,6 +16,8 @@ from matplotlib.category import StrCategoryLocator
 from matplotlib.text import Text
 from matplotlib.ticker import FixedLocator
 
+from salesnb.numbers import active_number_style
+from salesnb.periods import period_title
 from salesnb.plot.layout import legend_outside
 from salesnb.plot.theme import _FIGSIZE, _count_formatter, money_formatter, percent_formatter
 
@@ -115,13 +118,24 @@ def _fit(text: str, *, width: int = _LABEL_WIDTH, lines: int = _LABEL_LINES) -> 
     return "\n".join(wrapped)
 
 
+#: A quarter or half label of the KPI tables (``2027Q1``, ``2027H2``).
+_PERIOD_LABEL = re.compile(r"^\d{4}[QH]\d$")
+
+
 def _category_labels(axis: Axis) -> list[str] | None:
     """The tick labels of an axis of categories (names, periods), or None for a value axis."""
     if not isinstance(axis.get_major_locator(), (FixedLocator, StrCategoryLocator)):
         return None
     locs = list(axis.get_majorticklocs())
     axis.set_major_locator(FixedLocator(locs))
-    return [str(label) for label in axis.get_major_formatter().format_ticks(locs)]
+    labels = [str(label) for label in axis.get_major_formatter().format_ticks(locs)]
+    fiscal = active_number_style().fiscal_year_start
+    if fiscal != 1:  # the company's quarters read as such: 2027Q1 -> FY2027 Q1
+        labels = [
+            period_title(label, fiscal_year_start=fiscal) if _PERIOD_LABEL.match(label) else label
+            for label in labels
+        ]
+    return labels
 
 
 def _rotated(axis: Axis) -> bool:

@@ -74,7 +74,7 @@ class ReportSettings:
     @property
     def style(self) -> NumberStyle:
         """The :class:`~salesnb.numbers.NumberStyle` of these settings."""
-        return NumberStyle(self.number_style, self.currency)
+        return NumberStyle(self.number_style, self.currency, self.fiscal_year_start)
 
     def parameters(self) -> dict:
         """The notebook parameters carrying these settings."""
