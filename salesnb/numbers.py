@@ -157,7 +157,7 @@ def number_style(currency: str | None = None, style: str | None = None) -> Numbe
         An unknown style name, or an empty currency.
 
     >>> number_style("€"), number_style("EUR", "en"), number_style()
-    (NumberStyle(name='de', currency='€'), NumberStyle(name='en', currency='€'), NumberStyle(name='en', currency='$'))
+    (NumberStyle(name='de', currency='€', fiscal_year_start=1), NumberStyle(name='en', currency='€', fiscal_year_start=1), NumberStyle(name='en', currency='$', fiscal_year_start=1))
     """
     symbol = "$" if currency is None else currency_symbol(currency)
     if not symbol:

@@ -289,6 +289,9 @@ def _hostile_charts():
             points, x="predicted", y="actual", hue="name", title=title
         ),
         "leaderboard_chart": lambda: plot.leaderboard_chart(categories, title=title),
+        "waterfall_chart": lambda: plot.waterfall_chart(
+            categories.rename(columns={"name": "step", "revenue": "value"}), title=title
+        ),
     }
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import pandas as pd
 from matplotlib.axes import Axes
 
-from salesnb.plot.axes import _check, _empty, _finish, _fit, _new_ax, _value_axis
+from salesnb.plot.axes import _check, _empty, _finish, _new_ax, _value_axis
 from salesnb.plot.theme import _compact
 
 __all__ = ["waterfall_chart"]
@@ -95,7 +95,7 @@ def waterfall_chart(
         else:
             ax.annotate(text, (i, max(bottom, bottom + height)), xytext=(0, 3),
                         textcoords="offset points", ha="center", va="bottom", fontsize="small")  # fmt: skip
-        labels.append(_fit(name.replace("_", " "), width=8))
+        labels.append(name)  # drawn as in the data; wrapped or turned by _finish
     span = (high - low) or 1.0
     ax.set_ylim(low - (0.12 * span if low < 0 else 0), high + 0.14 * span)  # room for labels
     ax.set_xticks(range(len(rows)), labels)
