@@ -191,3 +191,16 @@ def test_pack_page_shows_both_planted_facts(sample_pack):
     assert "coverage gap" in text
     summary = (sample_pack.out_dir / "00_executive_summary.html").read_text(encoding="utf-8")
     assert "Pipeline and growth" in summary and "Coverage gap for" in summary
+
+
+def test_quota_planner_without_targets_says_what_it_needs(sample):
+    """A CRM export without a targets table: no plan and the reason, not an error."""
+    no_targets = sample.__class__(
+        tables={k: v for k, v in sample.tables.items() if k != "targets"}, as_of=sample.as_of
+    )
+    plan = sections.quota_planner(no_targets, "2026Q4", as_of=sample.as_of)
+    assert plan.base is None and "needs a target" in plan.sentence
+    lines = sections.summary_lines(no_targets, "2026Q3", as_of=sample.as_of)
+    assert len(lines) == 2 and not any("Coverage gap" in line for line in lines)
+    given = sections.quota_planner(no_targets, "2026Q4", as_of=sample.as_of, target=100_000.0)
+    assert given.base["target"] == 100_000.0

@@ -507,6 +507,15 @@ def quota_planner(
     from salesnb.sections.engine_inputs import collect
 
     per = _period(period)
+    if target is None and sales.tables.get("targets") is None:
+        empty = pd.DataFrame()
+        return QuotaPlanner(
+            None,
+            empty,
+            empty,
+            f"No plan for {per.title}: it needs a target — a `targets` table in the data, or "
+            "the notebook's `plan_target` parameter.",
+        )
     share, share_text = (None, "")
     if target is None:
         share, share_text, target = _deal_share_target(sales, per, as_of=as_of, currency=currency)
