@@ -492,7 +492,7 @@ def test_preset_renders_a_pack_from_its_fixture(name, tmp_path):
     )
     assert result.ok, [(nb.name, nb.error) for nb in result.notebooks if not nb.ok]
     assert result.index.is_file()
-    assert len(result.notebooks) == (6 if pages is None else len(pages))
+    assert len(result.notebooks) == (7 if pages is None else len(pages))
 
 
 @pytest.mark.parametrize("name", PRESETS)
