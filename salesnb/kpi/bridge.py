@@ -50,6 +50,7 @@ import logging
 import narwhals as nw
 
 from salesnb.kpi._frame import (
+    _shared,
     as_datetime,
     as_list,
     attach_columns,
@@ -361,6 +362,8 @@ def revenue_bridge(
     parts = ("__price", "__volume", "__mix", "__units", "__added", "__dropped")
     wide = _join(groups, products.select(*by, *parts), by=by, how="left")
     wide = wide.with_columns(nw.col(c).fill_null(0).cast(nw.Int64) for c in parts)
+    # one row per group, read by each of the eleven steps below: computed once
+    wide = _shared(wide)
     columns = (
         "__start", "__price", "__volume", "__mix", "__units", "__added",
         "__dropped", "__new", "__returning", "__lost", "__end",
