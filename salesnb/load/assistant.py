@@ -35,8 +35,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import pandas as pd
-
+from salesnb.load.deal_outcomes import opportunity_outcomes, sql_literal
+from salesnb.load.guesses import (
+    Guess,
+    MappingProposal,
+    PipelineGuess,
+    TableGuess,
+    date_entry,
+    example_text,
+)
 from salesnb.load.survey import DEFAULT_LIMIT, ColumnProfile, SourceTable, profile, survey
 from salesnb.load.vocabulary import (
     ATTRIBUTES,
@@ -46,10 +53,8 @@ from salesnb.load.vocabulary import (
     FILE_HINTS,
     HEADERS,
     PERCENT_SHARE,
-    STAGE_RANKS,
     header_key,
     is_percent,
-    outcome_of,
     split_prefix,
 )
 from salesnb.schema import TABLES, columns
@@ -59,91 +64,6 @@ __all__ = ["Guess", "TableGuess", "PipelineGuess", "MappingProposal", "propose_m
 _DATE_KINDS = ("timestamp", "date")
 _NUMBER_KINDS = ("number", "integer")
 _ROLE_KINDS = {"_won_at": "timestamp", "_lost_at": "timestamp", "_probability": "number"}
-
-
-@dataclasses.dataclass
-class Guess:
-    """How one contract column is filled: from a source column, or by an expression.
-
-    ``why`` says what the guess rests on (header, values); ``check`` marks guesses the
-    user must confirm.
-    """
-
-    source: str | None
-    why: str
-    expression: str | None = None
-    check: bool = False
-
-
-@dataclasses.dataclass
-class TableGuess:
-    """The proposed mapping of one contract table from one part of the source."""
-
-    table: str
-    part: SourceTable
-    why: str
-    score: float
-    columns: dict[str, Guess]
-    profiles: dict[str, ColumnProfile]
-    dates: dict[str, tuple[str, str, bool]] = dataclasses.field(default_factory=dict)
-    values: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
-    unknown_values: dict[str, list[str]] = dataclasses.field(default_factory=dict)
-    notes: list[str] = dataclasses.field(default_factory=list)
-    distinct: str | None = None
-    decimal: str | None = None
-    filter_hint: str | None = None
-
-    @property
-    def mapped(self) -> dict[str, str]:
-        """Contract column -> source column, for the ``[columns]`` section."""
-        return {
-            c: g.source
-            for c, g in self.columns.items()
-            if g.source and not g.expression and not c.startswith("_")
-        }
-
-    @property
-    def unmapped(self) -> list[str]:
-        """Source columns neither mapped nor used in an expression, in source order."""
-        used = set(self.mapped.values())
-        exprs = " ".join(g.expression or "" for g in self.columns.values())
-        return [h for h in self.part.headers if h not in used and f"`{h}`" not in exprs]
-
-
-@dataclasses.dataclass
-class PipelineGuess:
-    """The proposed ``[pipeline]``: open stages in a proposed order, won and lost values.
-
-    ``stages`` holds (name, deals in the sample, median win probability or None).
-    """
-
-    where: str
-    stages: list[tuple[str, int, float | None]]
-    won: list[tuple[str, int]]
-    lost: list[tuple[str, int]]
-    order_why: str
-    values: list[tuple[str, int]]
-
-
-@dataclasses.dataclass
-class MappingProposal:
-    """What the assistant recognised in a source, ready to be written as a mapping."""
-
-    source: str
-    tables: list[TableGuess]
-    pipeline: PipelineGuess | None
-    unrecognised: list[SourceTable]
-    limit: int | None
-
-    def toml(self, *, data: str | None = None, out: str | None = None) -> str:
-        """The commented mapping file (TOML); ``data``/``out`` name paths in its comments."""
-        from salesnb.load.draft import draft_toml
-
-        return draft_toml(self, data=data, out=out)
-
-    def table(self, name: str) -> TableGuess | None:
-        """The guess for contract table ``name``, if any."""
-        return next((t for t in self.tables if t.table == name), None)
 
 
 def propose_mapping(source: Any, *, limit: int | None = DEFAULT_LIMIT) -> MappingProposal:
@@ -194,7 +114,7 @@ def propose_mapping(source: Any, *, limit: int | None = DEFAULT_LIMIT) -> Mappin
     chosen.sort(key=lambda g: order.index(g.table))
     used = {id(g.part) for g in chosen}
     opp = next((g for g in chosen if g.table == "opportunities"), None)
-    pipeline = _opportunity_outcomes(opp) if opp is not None else None
+    pipeline = opportunity_outcomes(opp) if opp is not None else None
     return MappingProposal(
         source=label,
         tables=chosen,
@@ -318,20 +238,10 @@ def _table_why(part: SourceTable, matched: dict, hint: str | None, prefix_hint: 
     return "; ".join(reasons) + f"; {rows}"
 
 
-def _example_text(prof: ColumnProfile) -> str:
-    shown = ", ".join(_short(v) for v in prof.examples)
-    return f"values like {shown}" if shown else "empty in the sample"
-
-
-def _short(value: str, n: int = 24) -> str:
-    value = " ".join(str(value).split())
-    return value if len(value) <= n else value[: n - 1] + "…"
-
-
 def _column_why(header: str, prof: ColumnProfile, quality: float, *, key: bool = False) -> str:
     what = f'header "{header}"' if quality >= 0.5 else f'header "{header}" (a guess)'
     extra = " (all distinct)" if key and prof.unique and prof.filled > 1 else ""
-    return f"{what}, {_example_text(prof)}{extra}"
+    return f"{what}, {example_text(prof)}{extra}"
 
 
 def _complete(guess: TableGuess) -> None:
@@ -343,7 +253,7 @@ def _complete(guess: TableGuess) -> None:
         if prof is None or col.startswith("_"):
             continue
         if kind in _DATE_KINDS and prof.date_format and prof.date_format != "ISO8601":
-            guess.dates[col] = _date_entry(prof)
+            guess.dates[col] = date_entry(prof)
         if kind in _NUMBER_KINDS and prof.decimal_comma:
             guess.decimal = ","
         if kind == "category" and not (
@@ -369,15 +279,7 @@ def _complete(guess: TableGuess) -> None:
                 )
             )
             if guess.filter_hint is None:
-                guess.filter_hint = f"`{g.source}` = {_sql(prof.counts[0][0])}"
-
-
-def _date_entry(prof: ColumnProfile) -> tuple[str, str, bool]:
-    why = _example_text(prof)
-    others = [a for a in prof.date_alternatives if a.split()[0] != prof.date_format.split()[0]]
-    if others:
-        return prof.date_format, f"{why}; {others[0]} fits too: no day above 12 in the sample", True
-    return prof.date_format, why, False
+                guess.filter_hint = f"`{g.source}` = {sql_literal(prof.counts[0][0])}"
 
 
 def _fill_required(guess: TableGuess) -> None:
@@ -405,7 +307,7 @@ def _fill_required(guess: TableGuess) -> None:
             pool = []
         if pool:
             h = pool[0]
-            why = f'{what} ("{h}", {_example_text(profs[h])}), not named like {col}'
+            why = f'{what} ("{h}", {example_text(profs[h])}), not named like {col}'
             guess.columns[col] = Guess(h, why, check=True)
             used.add(h)
 
@@ -454,7 +356,7 @@ def _history_columns(guess: TableGuess) -> None:
     if prof is None:
         return
     if any(is_percent(v) for v in [v for v, _ in prof.counts] or prof.examples):
-        why = f'"{prob.source}" holds percentages ({_example_text(prof)}): divided by 100'
+        why = f'"{prob.source}" holds percentages ({example_text(prof)}): divided by 100'
         quoted = "`" + prob.source.replace("`", "``") + "`"
         cols["probability"] = Guess(prob.source, why, expression=PERCENT_SHARE.format(c=quoted))
 
@@ -511,163 +413,3 @@ def _derived_tables(chosen: list[TableGuess]) -> list[TableGuess]:
             )
             present.add(table)
     return out
-
-
-def _sql(value: str) -> str:
-    """A value as an SQL string literal."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _opportunity_outcomes(guess: TableGuess) -> PipelineGuess | None:
-    """Status value map, closing date and the proposed pipeline of a deals table."""
-    frame, cols = guess.part.frame, guess.columns
-    stage = cols["stage"].source if "stage" in cols else None
-    status = cols["status"].source if "status" in cols else None
-    if stage is None and status is None:
-        guess.notes.append(
-            "CHECK: no stage or status column recognised; the contract needs the deal's stage"
-        )
-        return None
-    decider = status or stage
-    outcome = frame[decider].map(lambda v: outcome_of(v) if pd.notna(v) else None)
-    if status is not None:
-        _status_values(guess, status)
-    _closing_date(guess, decider, outcome)
-    if status is None:
-        guess.notes.append(
-            "status is not mapped: a deal is won or lost when its stage is one of the "
-            "[pipeline] won / lost values, else open"
-        )
-    if stage is None:
-        guess.notes.append(
-            "CHECK: no stage column recognised; map the deal's stage to use the pipeline"
-        )
-        return None
-    return _pipeline(guess, stage, status, outcome)
-
-
-def _status_values(guess: TableGuess, status: str) -> None:
-    vmap, unknown = {}, []
-    for value, _ in guess.profiles[status].counts:
-        target = outcome_of(value)
-        if target is None:
-            unknown.append(value)
-        elif value != target:
-            vmap[value] = target
-    if vmap:
-        guess.values["status"] = vmap
-    if unknown:
-        guess.unknown_values["status"] = unknown
-        guess.filter_hint = f"`{status}` NOT IN ({', '.join(_sql(v) for v in unknown)})"
-
-
-def _closing_date(guess: TableGuess, decider: str, outcome: pd.Series) -> None:
-    """``closed_at`` only on won and lost deals; an open deal's close date is a plan."""
-    cols, frame = guess.columns, guess.part.frame
-    closed = cols.get("closed_at")
-    shut = outcome.isin(["won", "lost"])
-    values = sorted({str(v) for v in frame.loc[shut, decider].dropna()})
-    if (
-        closed is not None
-        and not closed.expression
-        and frame.loc[~shut, closed.source].notna().any()
-    ):
-        src = closed.source
-        if "expected_close_date" not in cols:
-            cols["expected_close_date"] = Guess(
-                src, f"{closed.why}; filled on open deals too, so a planned date"
-            )
-            if "closed_at" in guess.dates:
-                guess.dates["expected_close_date"] = guess.dates["closed_at"]
-        if not values:
-            del cols["closed_at"]
-            guess.dates.pop("closed_at", None)
-            guess.notes.append(
-                f'no won or lost deals in the sample: closed_at not taken from "{src}"'
-            )
-            return
-        in_list = ", ".join(_sql(v) for v in values)
-        cols["closed_at"] = Guess(
-            src,
-            f'"{src}" is filled on open deals too: a closing date only for deals '
-            f'whose "{decider}" is won or lost',
-            expression=f"CASE WHEN `{decider}` IN ({in_list}) THEN `{src}` END",
-            check=True,
-        )
-        return
-    times = [cols[r].source for r in ("_won_at", "_lost_at") if r in cols]
-    if closed is None and times:
-        fmt = next((guess.dates.get(r) for r in ("_won_at", "_lost_at") if r in guess.dates), None)
-        profs = [guess.profiles[t] for t in times]
-        fmt_of = {p.date_format for p in profs if p.date_format}
-        expr = f"COALESCE({', '.join(f'`{t}`' for t in times)})" if len(times) > 1 else None
-        cols["closed_at"] = Guess(
-            times[0],
-            (
-                "the closing date of a deal is its win or loss time: "
-                + " or ".join(f'"{t}"' for t in times)
-            )
-            if expr
-            else f'header "{times[0]}"',
-            expression=expr,
-        )
-        if fmt is None and len(fmt_of) == 1 and "ISO8601" not in fmt_of:
-            guess.dates["closed_at"] = _date_entry(profs[0])
-
-
-def _pipeline(
-    guess: TableGuess, stage: str, status: str | None, outcome: pd.Series
-) -> PipelineGuess | None:
-    """Open stages in a proposed order; the won and lost values of stage and status."""
-    counts = guess.profiles[stage].counts
-    if not counts:
-        guess.notes.append(f'CHECK: "{stage}" has more than 40 values: is it the stage?')
-        return None
-    won: dict[str, int] = {}
-    lost: dict[str, int] = {}
-    for col in dict.fromkeys([stage, status]) if status else [stage]:
-        for value, n in guess.profiles[col].counts:
-            side = {"won": won, "lost": lost}.get(outcome_of(value))
-            if side is not None:
-                side[value] = side.get(value, 0) + n
-    open_stages = [(v, n) for v, n in counts if outcome_of(v) not in ("won", "lost")]
-    if not open_stages:
-        guess.notes.append(f'CHECK: every value of "{stage}" means won or lost: no open stages')
-        return None
-    first_seen = {v: i for i, v in enumerate(pd.unique(guess.part.frame[stage].dropna()))}
-    prob = _stage_probabilities(guess, stage)
-    ranks = {v: STAGE_RANKS.get(header_key(v)) for v, _ in open_stages}
-    if prob:
-        order_why = f'by the median "{guess.columns["_probability"].source}" of the deals in each'
-        key = lambda v: (prob.get(v, 101), ranks[v] or 101, first_seen.get(v, 0))  # noqa: E731
-    elif any(r is not None for r in ranks.values()):
-        order_why = "by the usual order of these stage names in CRM pipelines"
-        key = lambda v: (ranks[v] if ranks[v] is not None else 101, first_seen.get(v, 0))  # noqa: E731
-    else:
-        order_why = "as first found in the file: nothing else suggests an order"
-        key = lambda v: first_seen.get(v, 0)  # noqa: E731
-    stages = sorted(open_stages, key=lambda t: key(t[0]))
-    return PipelineGuess(
-        where=f'{guess.part.label} column "{stage}"',
-        stages=[(v, n, prob.get(v)) for v, n in stages],
-        won=sorted(won.items(), key=lambda t: -t[1]),
-        lost=sorted(lost.items(), key=lambda t: -t[1]),
-        order_why=order_why,
-        values=list(counts),
-    )
-
-
-def _stage_probabilities(guess: TableGuess, stage: str) -> dict[str, float]:
-    """Median win probability (0-1) of the deals in each stage, when the export has one."""
-    g = guess.columns.get("_probability")
-    if g is None:
-        return {}
-    frame = guess.part.frame
-    from salesnb.load.parse import parse_numbers
-
-    nums, bad = parse_numbers(frame[g.source].astype("string").str.replace("%", "", regex=False))
-    if bad.any() or nums.isna().all():
-        return {}
-    scale = 100.0 if nums.max() > 1 else 1.0
-    med = (nums / scale).groupby(frame[stage]).median().dropna()
-    return {str(k): round(float(v), 2) for k, v in med.items()}

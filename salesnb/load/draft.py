@@ -14,7 +14,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from salesnb.load.assistant import MappingProposal, PipelineGuess, TableGuess
+    from salesnb.load.guesses import MappingProposal, PipelineGuess, TableGuess
 
 __all__ = ["draft_toml"]
 
