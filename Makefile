@@ -63,7 +63,7 @@ format: $(STAMP) ## Format the code (ruff)
 data: $(STAMP) ## Regenerate the bundled sample data in data/sample (seed 7)
 	$(PY) -m salesnb.synth --out data/sample --seed 7
 
-contract: $(STAMP) ## Regenerate docs/data-contract.md from salesnb/schema.py
+contract: $(STAMP) ## Regenerate docs/data-contract.md from salesnb/schema/
 	$(PY) -m salesnb contract --write docs/data-contract.md
 
 bench: $(STAMP) ## Run the benchmarks (slow; prints timings and memory)
