@@ -301,3 +301,19 @@ def test_rfm_segments_on_an_engine_equal_the_pandas_groupby(eager, engine):
     got = rfm_segments(lazy.revenue_lines, as_of="2025-08-31")
     assert got["customers"].sum() == len(rfm) > 0
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+def test_clv_transactions_sample_customers_on_pandas_too(eager):
+    """A pandas load of millions of customers gets the same cap as an engine (10M orders:
+    1.6M customers kept the customer page busy for most of an hour)."""
+    until = pd.Timestamp("2025-12-31")
+    every, none = sections.clv_transactions(eager, until=until)
+    assert none is None
+    got, note = sections.clv_transactions(eager, until=until, max_customers=2)
+    kept = set(got["customer_id"])
+    assert 0 < len(kept) <= 3
+    assert note and f"sample of {len(kept)} of 3 customers" in note
+    want = every[every["customer_id"].isin(kept)]
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True))
+    again, _ = sections.clv_transactions(eager, until=until, max_customers=2)
+    assert set(again["customer_id"]) == kept  # the same customers on every run

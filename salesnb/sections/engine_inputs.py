@@ -292,7 +292,7 @@ def clv_summary(
     )
 
 
-#: Customers the CLV models take on an engine before they run on a sample of them.
+#: Customers the CLV models take before they run on a sample of them (any engine, pandas too).
 CLV_MAX_CUSTOMERS = 250_000
 
 
@@ -308,12 +308,13 @@ def clv_transactions(
     """The purchases the CLV models learn from, as pandas, and a note when sampled.
 
     Rule: the revenue lines with a customer, dated up to ``until`` (inclusive)
-    and not ``cancelled``. On pandas tables: those rows, every column, and no
-    note. On an engine the rows are filtered there and only the three model
-    columns come back; when more than ``max_customers`` customers bought, the
-    models run on a sample of them chosen by a hash of the customer id (the
-    same customers on every run and engine version), all their purchases
-    kept, and the note says so, with both counts.
+    and not ``cancelled``. On pandas tables: those rows, every column. On an
+    engine the rows are filtered there and only the three model columns come
+    back. When more than ``max_customers`` customers bought, the models run on
+    a sample of them chosen by a hash of the customer id (the same customers
+    on every run with the same engine; pandas, DuckDB, polars and Spark hash
+    differently), all their purchases kept, and the note says so, with both
+    counts; else the note is ``None``.
 
     Returns
     -------
@@ -338,7 +339,14 @@ def clv_transactions(
         bought = bought.loc[bought[date_col] <= until]
         if "status" in bought.columns:
             bought = bought.loc[bought["status"] != "cancelled"]
-        return bought, None
+        n_customers = int(bought[customer_col].nunique())
+        if n_customers <= max_customers:
+            return bought, None
+        cut = int(_BUCKETS * max_customers / n_customers)
+        ids = bought[customer_col].astype(str)
+        hashed = pd.util.hash_pandas_object(ids, index=False).to_numpy() % _BUCKETS
+        bought = bought.loc[hashed < cut]
+        return bought, _sample_note(int(bought[customer_col].nunique()), n_customers)
     table = nw.from_native(lines)
     keep = (~nw.col(customer_col).is_null()) & (nw.col(date_col) <= until.to_pydatetime())
     if "status" in table.collect_schema().names():
@@ -348,16 +356,22 @@ def clv_transactions(
     n_customers = int(counted["n"].iloc[0])
     note = None
     if n_customers > max_customers:
-        buckets = 1_000_000
-        cut = int(buckets * max_customers / n_customers)
-        rows = nw.from_native(_hash_sample(rows.to_native(), customer_col, buckets, cut))
+        cut = int(_BUCKETS * max_customers / n_customers)
+        rows = nw.from_native(_hash_sample(rows.to_native(), customer_col, _BUCKETS, cut))
         kept = collect(rows.select(nw.col(customer_col).n_unique().alias("n")).to_native())
-        note = (
-            f"The customer-value models ran on a sample of {int(kept['n'].iloc[0]):,} of "
-            f"{n_customers:,} customers (chosen by a hash of the customer id; all their "
-            "purchases kept): fitting them on every customer would not fit in memory."
-        )
+        note = _sample_note(int(kept["n"].iloc[0]), n_customers)
     return collect(rows.to_native()).reset_index(drop=True), note
+
+
+_BUCKETS = 1_000_000
+
+
+def _sample_note(kept: int, customers: int) -> str:
+    return (
+        f"The customer-value models ran on a sample of {kept:,} of {customers:,} customers "
+        "(chosen by a hash of the customer id; all their purchases kept): fitting them on "
+        "every customer would take too much time and memory."
+    )
 
 
 def _hash_sample(native: Any, column: str, buckets: int, cut: int) -> Any:
