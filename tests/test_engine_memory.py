@@ -79,3 +79,25 @@ def test_snapshot_on_duckdb_applies_the_kernel_share(tmp_path, monkeypatch):
     finally:
         default.execute("RESET memory_limit").fetchall()
         default.execute("RESET temp_directory").fetchall()
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "polars"])
+def test_runner_key_tables_read_the_checked_snapshot_on_an_engine(tmp_path, engine):
+    """On an engine the loaded tables are the source under its contract checks: the
+    index's KPI tables on them repeated the checks per query (100M orders: the runner
+    was still computing them 5 minutes after the last notebook). They read the snapshot."""
+    import salesnb
+
+    loaded = salesnb.scan(salesnb.SAMPLE_DATA, engine=engine)
+    snap = runner._write_snapshot(loaded, tmp_path)
+    source = runner._key_source(loaded, snap, engine)
+    assert source is not loaded
+    assert set(source.tables) == set(loaded.tables)
+    native = source.orders
+    plan = native.sql_query() if engine == "duckdb" else native.explain()
+    assert ".snapshot" in plan and "orders.parquet" in plan
+    collect = sections.engine_inputs.collect
+    assert collect(source.orders).shape == collect(loaded.orders).shape
+    eager = salesnb.load(salesnb.SAMPLE_DATA)
+    assert runner._key_source(eager, snap, None) is eager  # pandas: the loaded tables
+    assert runner._key_source(loaded, None, engine) is loaded  # no snapshot: as loaded

@@ -180,7 +180,7 @@ def run_report(
     except ValueError as exc:
         raise ReportError(f"bad quarter {quarter!r}: {exc}") from None
     _check_quarter_in_data(period, loaded)
-    view = loaded.filter(region=region) if region else loaded
+    _region_view(loaded, region)  # an unknown region fails before any work
     label = period.label
 
     final = Path(out).resolve() / pack_name(label, region)
@@ -218,7 +218,13 @@ def run_report(
                 timeout=timeout,
                 progress=progress,
                 tqdm=tqdm,
-                meanwhile=functools.partial(_pack_tables, loaded, view, period, build),
+                meanwhile=functools.partial(
+                    _pack_tables,
+                    loaded,
+                    _region_view(_key_source(loaded, parameters["snapshot"], engine), region),
+                    period,
+                    build,
+                ),
                 env={**_kernel_env(data_loc), **_engine_env(engine, jobs)},
             )
             _remove_snapshot(build)
@@ -256,6 +262,24 @@ SNAPSHOT_DIR = ".snapshot"
 def _write_snapshot(loaded, build: Path) -> str:
     """Write the loaded data to ``<build>/.snapshot``; return its path for the notebooks."""
     return str(sections.write_snapshot(loaded, build / SNAPSHOT_DIR))
+
+
+def _key_source(loaded, snapshot: str | None, engine: str | None):
+    """The tables the index's KPI tables are computed on.
+
+    On an engine, ``loaded`` (from :func:`salesnb.scan`) is the source read
+    under its contract checks: every query on it would repeat them (on 100M
+    orders, a search for repeated keys each time). Once the snapshot is
+    written, the KPI tables read it instead, as the notebooks do. On pandas,
+    or without a snapshot, the loaded tables themselves.
+    """
+    if engine is None or snapshot is None:
+        return loaded
+    return sections.read_snapshot(snapshot, engine=engine)
+
+
+def _region_view(sales, region: str | None):
+    return sales.filter(region=region) if region else sales
 
 
 def _remove_snapshot(build: Path) -> None:
