@@ -35,6 +35,9 @@ largest sum of resident memory of this process and all its descendants
 (kernels, workers), sampled every 0.2 s with psutil.
 
     python benchmarks/bench_report.py --make-big 10000000 --big /work/bench-data/sales-10m
+
+``--keep DIR`` writes the packs into ``DIR/<case>/`` and keeps them, to look at the
+pages of a big run (by default they go to a temporary folder).
 """
 
 from __future__ import annotations
@@ -217,8 +220,11 @@ def main_big(args) -> int:
     report.ensure_kernel()
     print(f"salesnb report on {folder}, --jobs {args.jobs}, {os.cpu_count()} CPUs")
     print(f"{'case':<8}{'seconds':>10}{'peak GiB':>12}")
-    with tempfile.TemporaryDirectory(prefix="bench_report_big_") as tmp:
-        rows = run_big(folder, jobs=args.jobs, cases=args.cases, out=Path(tmp))
+    if args.keep:  # the packs stay there to be looked at (one folder per case)
+        rows = run_big(folder, jobs=args.jobs, cases=args.cases, out=Path(args.keep))
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench_report_big_") as tmp:
+            rows = run_big(folder, jobs=args.jobs, cases=args.cases, out=Path(tmp))
     times = {case: seconds for case, seconds, _mem, _failed in rows}
     if "once" in times and "each" in times:
         print(f"loading once vs each notebook loading: {times['each'] / times['once']:.2f}x faster")
@@ -232,6 +238,9 @@ def main(argv=None) -> int:
     parser.add_argument("--make-big", type=int, default=0, help="first write it with N orders")
     parser.add_argument("--parts", type=int, default=1, help="orders as a folder of P parts")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks at once (--big)")
+    parser.add_argument(
+        "--keep", help="--big: write the packs into this folder (one per case) and keep them"
+    )
     parser.add_argument(
         "--cases",
         nargs="+",
