@@ -544,3 +544,22 @@ def test_duckdb_relations(orders, engagement, purchases):
     run_on_engines(engagement_after_purchase, engagement, purchases, window_days=30, duckdb=True)
     retention = cohort_retention(orders, freq="month")
     run_on_engines(retention_matrix, retention, duckdb=True)
+
+
+@pytest.mark.parametrize("categorical", ["purchases", "engagement"])
+def test_engagement_after_purchase_with_categorical_customer_ids(
+    engagement, purchases, categorical
+):
+    """A Parquet dictionary column loads as a pandas categorical: the as-of join of
+    categorical ids with text ids failed (MergeError) on a 10M-order pack."""
+    kw = {"window_days": 30, "as_of": "2025-03-31"}
+    want = engagement_after_purchase(engagement, purchases, **kw)
+    frames = {"purchases": purchases.copy(), "engagement": engagement.copy()}
+    frames[categorical]["customer_id"] = frames[categorical]["customer_id"].astype("category")
+    got = engagement_after_purchase(frames["engagement"], frames["purchases"], **kw)
+    assert want["customers"].iloc[0] == 2
+    pd.testing.assert_frame_equal(got, want)
+    pl = pytest.importorskip("polars")
+    lazy = {k: pl.from_pandas(v).lazy() for k, v in frames.items()}
+    out = engagement_after_purchase(lazy["engagement"], lazy["purchases"], **kw)
+    pd.testing.assert_frame_equal(out.collect().to_pandas(), want, check_dtype=False)

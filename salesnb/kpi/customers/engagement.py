@@ -232,6 +232,11 @@ def engagement_after_purchase(
         engagement, table="engagement", required=["customer_id", "event_at", "channel", "event"]
     )
     ords = _orders(orders, include_cancelled=include_cancelled, like=events)
+    # the joins below need one key type: a Parquet dictionary column loads as
+    # categorical ids, a CSV column as text
+    if events.collect_schema()["customer_id"] != ords.collect_schema()["customer_id"]:
+        events = events.with_columns(nw.col("customer_id").cast(nw.String))
+        ords = ords.with_columns(nw.col("customer_id").cast(nw.String))
     end = _day_after(_engagement_as_of(ords, events, as_of))
     purchases = _purchase_windows(
         ords, end=end, window_days=window_days, dtype=events.collect_schema()["event_at"]
