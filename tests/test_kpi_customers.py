@@ -547,19 +547,49 @@ def test_duckdb_relations(orders, engagement, purchases):
 
 
 @pytest.mark.parametrize("categorical", ["purchases", "engagement"])
+@pytest.mark.parametrize("text", ["str", "object"])
 def test_engagement_after_purchase_with_categorical_customer_ids(
-    engagement, purchases, categorical
+    engagement, purchases, categorical, text
 ):
     """A Parquet dictionary column loads as a pandas categorical: the as-of join of
     categorical ids with text ids failed (MergeError) on a 10M-order pack."""
     kw = {"window_days": 30, "as_of": "2025-03-31"}
-    want = engagement_after_purchase(engagement, purchases, **kw)
     frames = {"purchases": purchases.copy(), "engagement": engagement.copy()}
-    frames[categorical]["customer_id"] = frames[categorical]["customer_id"].astype("category")
+    for frame in frames.values():  # pandas' two text types: str (pandas 3) and object
+        frame["customer_id"] = frame["customer_id"].astype(text)
+    want = engagement_after_purchase(frames["engagement"], frames["purchases"], **kw)
+    # as a Parquet dictionary column loads: categories of Python objects
+    ids = frames[categorical]["customer_id"]
+    frames[categorical]["customer_id"] = ids.astype(object).astype("category")
     got = engagement_after_purchase(frames["engagement"], frames["purchases"], **kw)
     assert want["customers"].iloc[0] == 2
     pd.testing.assert_frame_equal(got, want)
+    mixed = {**frames, categorical: frames[categorical].astype({"customer_id": "object"})}
+    if text == "str":  # str ids on one side, object ids on the other
+        got = engagement_after_purchase(mixed["engagement"], mixed["purchases"], **kw)
+        pd.testing.assert_frame_equal(got, want)
     pl = pytest.importorskip("polars")
     lazy = {k: pl.from_pandas(v).lazy() for k, v in frames.items()}
     out = engagement_after_purchase(lazy["engagement"], lazy["purchases"], **kw)
     pd.testing.assert_frame_equal(out.collect().to_pandas(), want, check_dtype=False)
+
+
+def test_engagement_after_purchase_on_orders_loaded_from_parquet_dictionary_ids(tmp_path):
+    """The 10M-order pack's failure, end to end: orders.parquet with dictionary-encoded
+    customer ids loads them as a categorical of objects; engagement.csv as str."""
+    import shutil
+
+    import salesnb
+
+    for path in salesnb.SAMPLE_DATA.glob("*.csv"):
+        shutil.copy(path, tmp_path)
+    orders = pd.read_csv(tmp_path / "orders.csv", dtype=str)
+    (tmp_path / "orders.csv").unlink()
+    orders["customer_id"] = orders["customer_id"].astype(object).astype("category")
+    orders.to_parquet(tmp_path / "orders.parquet")
+    data = salesnb.load(tmp_path)
+    assert isinstance(data.revenue_lines["customer_id"].dtype, pd.CategoricalDtype)
+    got = engagement_after_purchase(data.engagement, data.revenue_lines, as_of=data.as_of)
+    sample = salesnb.load(salesnb.SAMPLE_DATA)
+    want = engagement_after_purchase(sample.engagement, sample.revenue_lines, as_of=sample.as_of)
+    pd.testing.assert_frame_equal(got, want)

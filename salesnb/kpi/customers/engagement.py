@@ -6,6 +6,7 @@ import datetime as _dt
 import warnings
 
 import narwhals as nw
+import pandas as pd
 
 from salesnb.kpi._frame import (
     as_list,
@@ -54,6 +55,35 @@ def _purchase_windows(ords: nw.LazyFrame, *, end, window_days: float, dtype) -> 
             days_between(nw.lit(end), "__purchase", like=purchases),
         )
     )
+
+
+def _same_key_type(a: nw.LazyFrame, b: nw.LazyFrame, column: str):
+    """``a`` and ``b`` with ``column`` of one type, for the joins (an as-of join needs it).
+
+    A Parquet dictionary column loads as categorical ids, a CSV column as text,
+    and pandas has two text types (``str`` and ``object``). pandas: both sides
+    take ``a``'s type, or, when ``a``'s is categorical, ``b``'s text type;
+    other engines: both become text when their types differ.
+    """
+    if not a.implementation.is_pandas_like():
+        if a.collect_schema()[column] == b.collect_schema()[column]:
+            return a, b
+        cast = nw.col(column).cast(nw.String)
+        return a.with_columns(cast), b.with_columns(cast)
+    na, nb = a.to_native(), b.to_native()
+    da, db = na[column].dtype, nb[column].dtype
+    if da == db:
+        return a, b
+
+    def text(dtype):
+        return dtype.categories.dtype if isinstance(dtype, pd.CategoricalDtype) else dtype
+
+    target = text(db) if isinstance(da, pd.CategoricalDtype) else da
+    if da != target:
+        na = na.assign(**{column: na[column].astype(target)})
+    if db != target:
+        nb = nb.assign(**{column: nb[column].astype(target)})
+    return nw.from_native(na, eager_only=True).lazy(), nw.from_native(nb, eager_only=True).lazy()
 
 
 def _events_in_windows(
@@ -232,11 +262,7 @@ def engagement_after_purchase(
         engagement, table="engagement", required=["customer_id", "event_at", "channel", "event"]
     )
     ords = _orders(orders, include_cancelled=include_cancelled, like=events)
-    # the joins below need one key type: a Parquet dictionary column loads as
-    # categorical ids, a CSV column as text
-    if events.collect_schema()["customer_id"] != ords.collect_schema()["customer_id"]:
-        events = events.with_columns(nw.col("customer_id").cast(nw.String))
-        ords = ords.with_columns(nw.col("customer_id").cast(nw.String))
+    events, ords = _same_key_type(events, ords, "customer_id")
     end = _day_after(_engagement_as_of(ords, events, as_of))
     purchases = _purchase_windows(
         ords, end=end, window_days=window_days, dtype=events.collect_schema()["event_at"]
