@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from salesnb.load.basis import is_lazy
@@ -34,6 +35,17 @@ def overdue_footnote(as_of) -> str:
         "counts the invoices **due** in each quarter that were paid late or not at all "
         "(an invoice paid a week late counts there, not here)."
     )
+
+
+def _period_labels(dates: pd.Series, *, freq: str, fiscal_year_start: int) -> np.ndarray:
+    """The period label of each date, computed once per distinct day (10M invoices:
+    about 1,000 days; one label per row took 170 s)."""
+    days = pd.to_datetime(dates).dt.normalize()
+    label = {
+        d: Period.containing(d, freq=freq, fiscal_year_start=fiscal_year_start).label
+        for d in pd.DatetimeIndex(days.dropna().unique())
+    }
+    return days.map(label).to_numpy(object)
 
 
 def late_payment_share(
@@ -71,9 +83,7 @@ def late_payment_share(
     fys = active_settings().fiscal_year_start if fiscal_year_start is None else fiscal_year_start
     if is_lazy(orders):
         work = _late_by_due_day(orders, day)
-        work["period"] = [
-            Period.containing(d, freq=freq, fiscal_year_start=fys).label for d in work["due_day"]
-        ]
+        work["period"] = _period_labels(work["due_day"], freq=freq, fiscal_year_start=fys)
         sums = {"invoices": "sum", "late": "sum", "amount": "sum", "late_amount": "sum"}
         out = work.groupby("period", sort=True).agg(sums).reset_index()
         return _late_shares(out, freq, fys)
@@ -89,9 +99,7 @@ def late_payment_share(
         | (paid >= day + pd.Timedelta(days=1))
         | (paid >= frame["due_date"].dt.normalize() + pd.Timedelta(days=1))
     )
-    labels = [
-        Period.containing(d, freq=freq, fiscal_year_start=fys).label for d in frame["due_date"]
-    ]
+    labels = _period_labels(frame["due_date"], freq=freq, fiscal_year_start=fys)
     work = pd.DataFrame(
         {"period": labels, "late": late.to_numpy(bool), "amount": frame["amount"].to_numpy(float)}
     )
