@@ -180,7 +180,7 @@ def run_report(
     except ValueError as exc:
         raise ReportError(f"bad quarter {quarter!r}: {exc}") from None
     _check_quarter_in_data(period, loaded)
-    _region_view(loaded, region)  # an unknown region fails before any work
+    view = _region_view(loaded, region)  # an unknown region fails before any work
     label = period.label
 
     final = Path(out).resolve() / pack_name(label, region)
@@ -221,7 +221,7 @@ def run_report(
                 meanwhile=functools.partial(
                     _pack_tables,
                     loaded,
-                    _region_view(_key_source(loaded, parameters["snapshot"], engine), region),
+                    _key_view(loaded, view, parameters["snapshot"], engine, region),
                     period,
                     build,
                 ),
@@ -276,6 +276,12 @@ def _key_source(loaded, snapshot: str | None, engine: str | None):
     if engine is None or snapshot is None:
         return loaded
     return sections.read_snapshot(snapshot, engine=engine)
+
+
+def _key_view(loaded, view, snapshot: str | None, engine: str | None, region: str | None):
+    """``view`` (the loaded tables, of the region) or the same view of the snapshot."""
+    source = _key_source(loaded, snapshot, engine)
+    return view if source is loaded else _region_view(source, region)
 
 
 def _region_view(sales, region: str | None):
