@@ -6,6 +6,7 @@ quarters in a row; every backorder of the sample is from the last six weeks).
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -119,3 +120,42 @@ def test_old_backorders_point_to_stock():
 def test_sample_backorders_are_recent(sample):
     text = sections.backorder_sentence(sample.orders, as_of=pd.Timestamp("2026-09-30"))
     assert "all 59 backorders" in text
+
+
+def test_attention_reads_the_headline_history_it_is_given(sample, monkeypatch):
+    """The executive summary and the index already hold the headline history: the
+    unusual-KPI rule reads it instead of computing every headline KPI again."""
+    period = Period.parse("2026Q3")
+    series = sections.headline_series(sample, period)
+    expected = sections.attention(sample, period)
+    calls = []
+    monkeypatch.setattr(
+        "salesnb.sections.needs_attention.headline_series",
+        lambda *a, **k: calls.append(a) or series,
+    )
+    given = sections.attention(sample, period, series=series)
+    assert calls == []
+    pd.testing.assert_frame_equal(given, expected)
+    # the rule runs on what it is given: a win rate far outside its history is raised
+    kind, win = series["Win rate"]
+    odd = win.copy()
+    odd[period.label] = 0.99
+    raised = sections.attention(sample, period, series={"Win rate": (kind, odd)})
+    assert "Win rate" in raised.loc[raised["topic"] == "unusual KPI", "subject"].tolist()
+
+
+def test_declining_regions_with_categorical_regions_warns_nothing():
+    """Regions read as categories (Parquet dictionary columns) give the same rows,
+    without pandas' deprecation warning about ``observed``."""
+    t = pd.DataFrame(
+        {
+            "period": ["2025Q1", "2025Q2", "2025Q3"] * 2,
+            "region": pd.Categorical(["A"] * 3 + ["B"] * 3, categories=["A", "B", "C"]),
+            "revenue": [30.0, 20.0, 10.0, 10.0, 20.0, 30.0],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = sections.declining_regions(t, Period.parse("2025Q3"), quarters=3)
+    assert out["region"].astype(str).tolist() == ["A"]
+    assert out["quarters"].tolist() == [2]

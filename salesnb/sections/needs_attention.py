@@ -73,7 +73,9 @@ _KPI_SECTIONS = {
 log = logging.getLogger(__name__)
 
 
-def attention(sales, period: Period, *, currency: str | None = None) -> pd.DataFrame:
+def attention(
+    sales, period: Period, *, currency: str | None = None, series: dict | None = None
+) -> pd.DataFrame:
     """What a manager should look at this quarter, each with the rule that raised it.
 
     Rules (each runs only when its tables are present):
@@ -95,6 +97,11 @@ def attention(sales, period: Period, *, currency: str | None = None) -> pd.DataF
     * **falling satisfaction** — a rep's score falling by 1 point or more per
       quarter over the last 4 quarters (least-squares slope).
 
+    ``series`` is :func:`headline_series` of the same ``sales`` and ``period``
+    when the caller has it already (the executive summary and the report index
+    show it): the unusual-KPI rule reads it instead of computing every headline
+    KPI's history again. Without it, it is computed here.
+
     Returns
     -------
     pandas.DataFrame
@@ -107,7 +114,7 @@ def attention(sales, period: Period, *, currency: str | None = None) -> pd.DataF
     items = [
         *_rejected_row_items(sales),
         *_declining_region_items(sales, period, currency=currency),
-        *_unusual_kpi_items(sales, period),
+        *_unusual_kpi_items(sales, period, series),
         *_stale_deal_items(sales, as_of, currency=currency),
         *_slipped_deal_items(sales, as_of, currency=currency),
         *_slow_rep_items(sales, names),
@@ -191,8 +198,9 @@ def _declining_region_items(sales, period: Period, *, currency: str) -> list[dic
     ]
 
 
-def _unusual_kpi_items(sales, period: Period) -> list[dict]:
+def _unusual_kpi_items(sales, period: Period, series: dict | None = None) -> list[dict]:
     """Headline rates outside their usual range (:func:`unusual_moves`)."""
+    series = headline_series(sales, period) if series is None else series
     return [
         _item(
             "unusual KPI",
@@ -203,7 +211,7 @@ def _unusual_kpi_items(sales, period: Period) -> list[dict]:
             f"previous {rec.quarters} quarters",
             where=_kpi_section(rec.kpi),
         )
-        for rec in unusual_moves(headline_series(sales, period), period).itertuples(index=False)
+        for rec in unusual_moves(series, period).itertuples(index=False)
     ]
 
 
@@ -402,7 +410,7 @@ def declining_regions(
     0      A         3       2024Q4
     """
     wide = revenue_by_region.pivot_table(
-        index="region", columns="period", values="revenue", aggfunc="sum"
+        index="region", columns="period", values="revenue", aggfunc="sum", observed=True
     )
     wide.columns = [str(c) for c in wide.columns]
     rows = []

@@ -55,7 +55,7 @@ def key_tables(sales, period: Period, *, currency: str | None = None) -> dict:
         },
     )
     try:
-        att = attention(sales, period, currency=currency)
+        att = attention(sales, period, currency=currency, series=out["trend"])
         out["attention"] = att["message"].tolist()
         out["attention_items"] = att[["message", "page", "section"]].to_dict("records")
         out["workbook"]["attention"] = (att, {})
