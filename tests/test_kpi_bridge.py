@@ -259,3 +259,27 @@ def test_duckdb_steps_do_not_each_recompute_the_bridge(orders):
     pd.testing.assert_frame_equal(
         got.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False
     )
+
+
+def test_a_cancelled_earlier_order_does_not_make_a_customer_returning(orders):
+    """First purchases are read from counted orders of every period, not only the two
+    compared: f's only earlier order was cancelled, so f is new in 2025Q2."""
+    extra = pd.DataFrame(
+        [
+            _order("f", "2024-06-01", "X", 1.0, 5.0, status="cancelled"),
+            _order("f", "2025-05-20", "X", 1.0, 8.0),
+        ]
+    )
+    both = pd.concat([orders, extra], ignore_index=True)
+    out = _values(revenue_bridge(both, "2025Q2"))
+    assert out["new customers"] == 22.0 + 8.0
+    assert out["returning customers"] == 20.0
+    counted = _values(revenue_bridge(both, "2025Q2", include_cancelled=True))
+    assert counted["returning customers"] == 20.0 + 8.0
+
+
+def test_categorical_products_and_ids_give_the_same_bridge(orders):
+    """Parquet dictionary columns load as categoricals; the bridge types only the two
+    periods' lines and gives the same parts."""
+    typed = orders.astype({"product": "category", "customer_id": "category"})
+    pd.testing.assert_frame_equal(revenue_bridge(typed, "2025Q2"), revenue_bridge(orders, "2025Q2"))

@@ -105,12 +105,25 @@ def _resolve_periods(period, previous, fiscal_year_start: int) -> tuple[Period, 
     return cur, prev
 
 
-def _lines(orders, *, by, include_cancelled, reps, customers) -> nw.LazyFrame:
-    """Counted order lines with ``__cents`` (integer), ``__q`` (units) and ``__product``."""
+def _lines(
+    orders, *, by, include_cancelled, reps, customers, cur: Period, prev: Period
+) -> tuple[nw.LazyFrame, nw.LazyFrame]:
+    """The counted orders' ``customer_id, order_date`` (every period: first purchases),
+    and the counted lines of the two periods with ``__cents`` (integer), ``__q`` (units)
+    and ``__product``.
+
+    Only the two periods' lines are typed and looked up: on an eager table (pandas)
+    the casts and ``by`` lookups then run on those rows, not on the whole history.
+    """
     frame = open_frame(orders, table="orders", required=["customer_id", "order_date", "amount"])
     present = column_names(frame)
-    frame = drop_cancelled(frame, include_cancelled=include_cancelled)
-    frame = attach_columns(frame, by, table="orders", lookups=_lookups(reps, customers))
+    # columns first, then rows: an eager table copies only what is kept
+    status = ["status"] if "status" in present else []
+    dates = drop_cancelled(
+        frame.select("customer_id", "order_date", *status), include_cancelled=include_cancelled
+    ).select("customer_id", "order_date")
+    window = drop_cancelled(frame.filter(_in(prev) | _in(cur)), include_cancelled=include_cancelled)
+    window = attach_columns(window, by, table="orders", lookups=_lookups(reps, customers))
     product = (
         nw.col("product").cast(nw.String).fill_null(_NULL_PRODUCT)
         if "product" in present
@@ -121,7 +134,7 @@ def _lines(orders, *, by, include_cancelled, reps, customers) -> nw.LazyFrame:
         if "quantity" in present
         else nw.lit(None, dtype=nw.Float64)
     )
-    return frame.select(
+    window = window.select(
         *by,
         "customer_id",
         "order_date",
@@ -129,6 +142,7 @@ def _lines(orders, *, by, include_cancelled, reps, customers) -> nw.LazyFrame:
         __q=quantity,
         __cents=(nw.col("amount").cast(nw.Float64) * 100.0).round(0).fill_null(0.0).cast(nw.Int64),
     )
+    return dates, window
 
 
 def _in(period: Period) -> nw.Expr:
@@ -142,16 +156,16 @@ def _when(cond: nw.Expr, value: nw.Expr, zero=0) -> nw.Expr:
 
 
 def _customer_parts(
-    lines: nw.LazyFrame, *, by, cur: Period, prev: Period
+    dates: nw.LazyFrame, window: nw.LazyFrame, *, by, cur: Period, prev: Period
 ) -> tuple[nw.LazyFrame, nw.LazyFrame]:
     """Per customer (and group) its class; per group revenues, new, returning, lost (cents)."""
     before = nw.col("order_date") < nw.lit(as_datetime(cur.end))
     first = (
-        lines.filter(before)
+        dates.filter(before)
         .group_by("customer_id")
         .agg(nw.col("order_date").min().alias("__first"))
     )
-    rows = lines.filter(_in(prev) | _in(cur)).with_columns(
+    rows = window.with_columns(
         __a0=_when(_in(prev), nw.col("__cents")),
         __a1=_when(_in(cur), nw.col("__cents")),
         __n0=_when(_in(prev), nw.lit(1)),
@@ -175,10 +189,10 @@ def _customer_parts(
     return per, _aggregate(per, by, *sums)
 
 
-def _product_parts(lines: nw.LazyFrame, per, *, by, cur: Period, prev: Period) -> nw.LazyFrame:
+def _product_parts(window: nw.LazyFrame, per, *, by, cur: Period) -> nw.LazyFrame:
     """Per group: price, volume, mix, without units, new and dropped products (cents)."""
     keep = per.filter(nw.col("__continuing")).select(*by, "customer_id")
-    rows = _join(lines.filter(_in(prev) | _in(cur)), keep, on=["customer_id"], by=by, how="inner")
+    rows = _join(window, keep, on=["customer_id"], by=by, how="inner")
     c1 = _in(cur)
     rows = rows.with_columns(
         __a0=_when(~c1, nw.col("__cents")),
@@ -354,11 +368,17 @@ def revenue_bridge(
     by = as_list(by)
     _check_by_not_reserved(by, _RESERVED)
     cur, prev = _resolve_periods(period, previous, fiscal_year_start)
-    lines = _lines(
-        orders, by=by, include_cancelled=include_cancelled, reps=reps, customers=customers
+    dates, window = _lines(
+        orders,
+        by=by,
+        include_cancelled=include_cancelled,
+        reps=reps,
+        customers=customers,
+        cur=cur,
+        prev=prev,
     )
-    per, groups = _customer_parts(lines, by=by, cur=cur, prev=prev)
-    products = _product_parts(lines, per, by=by, cur=cur, prev=prev)
+    per, groups = _customer_parts(dates, window, by=by, cur=cur, prev=prev)
+    products = _product_parts(window, per, by=by, cur=cur)
     parts = ("__price", "__volume", "__mix", "__units", "__added", "__dropped")
     wide = _join(groups, products.select(*by, *parts), by=by, how="left")
     wide = wide.with_columns(nw.col(c).fill_null(0).cast(nw.Int64) for c in parts)
