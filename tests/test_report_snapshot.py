@@ -146,3 +146,21 @@ def test_runner_hands_notebooks_a_snapshot_and_removes_it(small, tmp_path):
         assert f"snapshot given: {once}; orders: 298" in page
         assert not list(out.rglob(snap.SNAPSHOT_FILE)), "the snapshot must not outlive the run"
         assert not [p for p in out.iterdir() if p.name.startswith(".") and p.is_dir()]
+
+
+def test_snapshot_round_trip_keeps_categorical_and_text_columns(small, tmp_path):
+    """A Parquet source's dictionary columns load as categoricals and its text as the
+    loader's text dtype; the snapshot reads both back unchanged (text stays in Arrow)."""
+    folder = tmp_path / "pq"
+    folder.mkdir()
+    for name in ("reps", "customers", "products"):
+        (folder / f"{name}.csv").write_bytes((small / f"{name}.csv").read_bytes())
+    orders = salesnb.load(small).orders.iloc[:50].copy()
+    orders["region"] = orders["region"].astype("category")
+    orders.loc[3, "channel"] = None  # a missing text value
+    orders.to_parquet(folder / "orders.parquet", index=False)
+    loaded = salesnb.load(folder)
+    assert isinstance(loaded.orders["region"].dtype, pd.CategoricalDtype)
+    back = sections.read_snapshot(sections.write_snapshot(loaded, tmp_path / "snap"))
+    assert_same_data(loaded, back)
+    assert (back.orders.dtypes == loaded.orders.dtypes).all()
