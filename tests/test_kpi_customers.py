@@ -593,3 +593,45 @@ def test_engagement_after_purchase_on_orders_loaded_from_parquet_dictionary_ids(
     sample = salesnb.load(salesnb.SAMPLE_DATA)
     want = engagement_after_purchase(sample.engagement, sample.revenue_lines, as_of=sample.as_of)
     pd.testing.assert_frame_equal(got, want)
+
+
+@pytest.mark.parametrize("ids", ["str", "object", "string[pyarrow]", "category"])
+def test_engagement_after_purchase_pandas_windows_equal_polars_on_random_data(ids):
+    """pandas finds each customer's next purchase from one sort (repeated purchase
+    instants dropped as neighbours); polars by ``unique`` and a shift over customers.
+    Random orders with several orders on one day, cancelled orders and every pandas
+    id type give the same figures (``string[pyarrow]`` compares to ``pd.NA``)."""
+    pl = pytest.importorskip("polars")
+    rng = np.random.default_rng(11)
+    n = 400
+    customers = [f"C{i:02d}" for i in range(25)]
+    orders = pd.DataFrame(
+        {
+            "customer_id": rng.choice(customers, n),
+            "order_date": pd.Timestamp("2025-01-01")
+            + pd.to_timedelta(rng.integers(0, 60, n), unit="D"),  # many repeats per day
+            "amount": rng.uniform(10, 100, n),
+            "status": rng.choice(["fulfilled", "fulfilled", "cancelled"], n),
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "customer_id": rng.choice(customers, 600),
+            "event_at": pd.Timestamp("2025-01-01")
+            + pd.to_timedelta(rng.integers(0, 90 * 24, 600), unit="h"),
+            "channel": rng.choice(["email", "web"], 600),
+            "event": rng.choice(["send", "open", "click", "visit"], 600),
+        }
+    )
+    kw = {"window_days": 14, "as_of": "2025-03-15"}
+    want = (
+        engagement_after_purchase(
+            pl.from_pandas(events).lazy(), pl.from_pandas(orders).lazy(), **kw
+        )
+        .collect()
+        .to_pandas()
+    )
+    typed = orders.assign(customer_id=orders["customer_id"].astype(ids))
+    got = engagement_after_purchase(events, typed, **kw)
+    assert want["customers"].iloc[0] == 25 and want["visits"].iloc[0] > 0
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)

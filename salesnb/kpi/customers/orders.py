@@ -13,8 +13,18 @@ from salesnb.kpi._tables import _day_after, _open
 
 
 def _orders(
-    orders, *, as_of=None, include_cancelled=False, required=(), by=(), customers=None, like=None
+    orders,
+    *,
+    as_of=None,
+    include_cancelled=False,
+    required=(),
+    by=(),
+    customers=None,
+    like=None,
+    only=None,
 ) -> nw.LazyFrame:
+    """The counted orders; with ``only``, just ``customer_id``, ``order_date`` and those
+    columns, selected before the rows are filtered (an eager table copies less)."""
     frame = _open(
         orders,
         table="orders",
@@ -23,6 +33,10 @@ def _orders(
         customers=customers,
         like=like,
     )
+    if only is not None:
+        names = frame.collect_schema().names()
+        keep = ["customer_id", "order_date", *only, "status"]
+        frame = frame.select(*dict.fromkeys(c for c in keep if c in names))
     frame = drop_cancelled(frame, include_cancelled=include_cancelled)
     frame = frame.filter(~nw.col("order_date").is_null() & ~nw.col("customer_id").is_null())
     if as_of is not None:
