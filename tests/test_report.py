@@ -509,3 +509,44 @@ def test_key_tables_name_the_basis_and_keep_orders_sheets(orders_only):
     key = sections.key_tables(sales, Period.parse("2025Q3"))
     assert key["basis"] == "revenue = orders"
     assert {"revenue", "revenue_by_region"} <= set(key["workbook"])
+
+
+def test_money_in_narrative_is_never_read_as_math(monkeypatch):
+    """Two amounts in one sentence, the second signed ("-$143 ... +$113"), made a
+    ``$...$`` math span in the page: the text between showed raw, with the Markdown
+    escapes as backslashes ("customers back \\+$113", seen on a 10M-order pack)."""
+    from salesnb import sections
+
+    shown = []
+    monkeypatch.setattr("salesnb.sections.format._display", lambda obj: shown.append(obj.data))
+    sections.say(
+        sections.bullet_list(
+            [
+                "Revenue $120 against $100 (+20.0%): lost customers -$15, customers back +$13, "
+                "new customers +$20, volume +$2."
+            ]
+        )
+    )
+    sections.say("Revenue of {} against {} (ahead by -$5): **bold** -$3", "$10", "$15")
+    sections.note("Gap -$4, rest +$6 \\\\$7")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/markdown": t, "text/plain": t})
+        for t in shown
+    ]
+    nb.cells = [cell]
+    page = report.NotebookRenderer().render(nb, title="T")
+    text = re.sub(r"<[^>]+>", "", page)
+    assert (
+        "Revenue $120 against $100 (+20.0%): lost customers -$15, customers back +$13, "
+        "new customers +$20, volume +$2." in text
+    )
+    assert "Revenue of $10 against $15 (ahead by -$5): bold -$3" in text
+    assert "<strong>bold</strong>" in page
+    assert "Gap -$4, rest +$6 \\$7" in text  # an escaped backslash stays one backslash

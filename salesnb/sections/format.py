@@ -59,24 +59,43 @@ def _display(obj) -> None:
     display(obj)
 
 
+# a dollar sign not escaped already (after an even number of backslashes)
+_BARE_DOLLAR = re.compile(r"(?<!\\)((?:\\\\)*)\$")
+
+
+def no_math(text: str) -> str:
+    """Markdown ``text`` with every dollar sign escaped, so amounts are never math.
+
+    Jupyter's and nbconvert's Markdown read ``$...$`` as a math span: in
+    "lost -$15, back +$13" the text between the two signs would show raw, its
+    Markdown escapes as backslashes. The pages have no math, so each ``$`` is
+    written ``\\$`` (already escaped ones are left as they are).
+
+    >>> no_math("lost -$15, back \\+$13, kept \\$2")
+    'lost -\\\\$15, back \\\\+\\\\$13, kept \\\\$2'
+    """
+    return _BARE_DOLLAR.sub(r"\1\\$", text)
+
+
 def note(text: str) -> None:
-    """Show a Markdown note (already escaped; see :func:`md_escape`)."""
+    """Show a Markdown note (already escaped; see :func:`md_escape`); dollar signs are
+    never math (:func:`no_math`)."""
     from IPython.display import Markdown
 
-    _display(Markdown(text))
+    _display(Markdown(no_math(text)))
 
 
 def say(text: str, *values: object) -> None:
     """Show narrative Markdown; ``values`` fill ``{}`` placeholders, escaped.
 
     Data values (names, regions) go through :func:`md_escape`, so a customer
-    called ``<script>`` shows as text.
+    called ``<script>`` shows as text. Dollar signs are never math (:func:`no_math`).
     """
     from IPython.display import Markdown
 
     if values:
         text = text.format(*(md_escape(v) for v in values))
-    _display(Markdown(text))
+    _display(Markdown(no_math(text)))
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
